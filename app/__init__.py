@@ -1,0 +1,1 @@
+"""A self-hostable, PostHog-API-compatible product analytics service."""

@@ -1,0 +1,86 @@
+"""Personal API keys: generation, hashing, request authentication and scope checks."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import orjson
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied
+from app.models import PersonalAPIKey, User
+from app.models.base import utcnow
+from app.repositories import identity
+
+KEY_PREFIX = "phx_"
+# PostHog throttles last_used_at writes to about once an hour per key.
+LAST_USED_RESOLUTION = timedelta(hours=1)
+
+
+def generate_personal_api_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key_value(value: str) -> str:
+    return "sha256$" + hashlib.sha256(value.encode()).hexdigest()
+
+
+def mask_key_value(value: str) -> str:
+    return f"{value[:4]}...{value[-4:]}"
+
+
+def has_scope(granted: list[str], required: str) -> bool:
+    """`*` or an empty list (keys from before scopes existed) grant everything; write implies read."""
+    if not granted or "*" in granted or required in granted:
+        return True
+    obj, _, action = required.partition(":")
+    return action == "read" and f"{obj}:write" in granted
+
+
+@dataclass(frozen=True, slots=True)
+class AuthContext:
+    user: User
+    key: PersonalAPIKey
+
+    def require(self, scope: str) -> None:
+        if not has_scope(self.key.scopes, scope):
+            raise PermissionDenied(f"API key missing required scope '{scope}'")
+
+
+async def _key_from_request(request: Request) -> tuple[str, str] | None:
+    """The presented key and where it came from, in PostHog's order: header, query, body."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip(), "Authorization header"
+    if value := request.query_params.get("personal_api_key"):
+        return value, "query string"
+    if request.method in ("POST", "PUT", "PATCH") and "json" in request.headers.get("content-type", ""):
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return None
+        if isinstance(body, dict) and isinstance(value := body.get("personal_api_key"), str):
+            return value, "body"
+    return None
+
+
+async def authenticate(request: Request, session: AsyncSession) -> AuthContext:
+    presented = await _key_from_request(request)
+    if presented is None:
+        raise NotAuthenticated(headers={"WWW-Authenticate": "Bearer"})
+    value, source = presented
+    row = await identity.key_with_user(session, hash_key_value(value))
+    if row is None:
+        raise AuthenticationFailed(
+            f"Personal API key found in request {source} is invalid.", headers={"WWW-Authenticate": "Bearer"}
+        )
+    key, user = row
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        key.last_used_at = now
+    return AuthContext(user=user, key=key)

@@ -1,0 +1,144 @@
+"""`analytics serve | worker | migrate | bootstrap`.
+
+Without `DATABASE_URL` / `REDIS_URL` every command uses the embedded servers under
+`ANALYTICS_DATA_DIR`, starting them or attaching to the ones `serve` already runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from app.db import create_engine, create_sessionmaker
+from app.runtime import Unreachable, backing_services, check_reachable, migrate
+from app.services import identity as identity_service
+from app.settings import Settings
+from app.supervisor import api_command, supervise, worker_command
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+err = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+async def _bootstrap(settings: Settings) -> identity_service.BootstrapResult:
+    engine = create_engine(settings, pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            result = await identity_service.bootstrap(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+async def _is_first_run(settings: Settings) -> bool:
+    from sqlalchemy import func, select
+
+    from app.models import User
+
+    engine = create_engine(settings, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            return (await connection.execute(select(func.count()).select_from(User))).scalar_one() == 0
+    finally:
+        await engine.dispose()
+
+
+def _prepare(settings: Settings, *, redis: bool) -> None:
+    try:
+        check_reachable(settings, redis=redis)
+    except Unreachable as exc:
+        raise _fail(str(exc)) from None
+    migrate(settings)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the API.")] = 8000,
+    workers: Annotated[int, typer.Option(help="API worker processes.")] = 1,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="Do not start the arq worker.")] = False,
+) -> None:
+    """Run the API and one arq worker (embedded Postgres and Valkey unless URLs are set)."""
+    os.environ.setdefault("SITE_URL", f"http://{host}:{port}")
+    with backing_services() as settings:
+        _prepare(settings, redis=True)
+        if asyncio.run(_is_first_run(settings)):
+            result = asyncio.run(_bootstrap(settings))
+            err.print(f"[bold]Project[/] {result.project.name} (id {result.project.id})")
+            err.print(f"  project API token  [green]{result.project.api_token}[/]")
+            err.print(f"  personal API key   [green]{result.personal_api_key}[/]  (shown once)")
+        else:
+            err.print("Existing data kept. `uv run analytics bootstrap` prints a fresh personal API key.")
+        err.print(f"[bold]API[/] {settings.site_url}  docs {settings.site_url}/docs")
+        commands = [api_command(host, port, workers)]
+        if not no_worker:
+            commands.append(worker_command())
+        code = supervise(commands, env=dict(os.environ))
+    raise typer.Exit(code)
+
+
+@cli.command()
+def worker() -> None:
+    """Run one arq worker process."""
+    from arq.worker import run_worker
+
+    with backing_services() as settings:
+        try:
+            check_reachable(settings)
+        except Unreachable as exc:
+            raise _fail(str(exc)) from None
+        from app.workers.settings import WorkerSettings
+
+        run_worker(WorkerSettings)  # type: ignore[arg-type]
+
+
+@cli.command("migrate")
+def migrate_command() -> None:
+    """Apply database migrations."""
+    with backing_services(redis=False) as settings:
+        _prepare(settings, redis=False)
+    err.print("migrations applied")
+
+
+@cli.command()
+def bootstrap(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object and nothing else.")] = False,
+) -> None:
+    """Create (once) an admin user and project; print a fresh personal API key with all scopes."""
+    with backing_services(redis=False) as settings:
+        _prepare(settings, redis=False)
+        result = asyncio.run(_bootstrap(settings))
+    payload = {
+        "project_id": result.project.id,
+        "project_api_token": result.project.api_token,
+        "personal_api_key": result.personal_api_key,
+        "api_url": settings.site_url,
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(payload) + "\n")
+    else:
+        for key, value in payload.items():
+            print(f"{key}: {value}")
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Request-scoped dependencies: the write session, authentication, scopes and the project.
+
+Transactions: `SessionDep` commits after the endpoint returns and *before* the response is sent
+(`scope="function"`), so a client never sees a success for work that was not committed; any
+exception rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Request
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auth import AuthContext, authenticate
+from app.errors import NotFound, PermissionDenied
+from app.models import Project
+from app.repositories import identity
+from app.settings import Settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_redis(request: Request) -> Redis:
+    redis: Redis = request.app.state.redis
+    return redis
+
+
+RedisDep = Annotated[Redis, Depends(get_redis)]
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+async def get_auth(request: Request, session: SessionDep) -> AuthContext:
+    return await authenticate(request, session)
+
+
+AuthDep = Annotated[AuthContext, Depends(get_auth)]
+
+
+def require_scope(scope: str) -> Any:
+    """A route dependency: `dependencies=[require_scope("insight:read")]`."""
+
+    async def check_scope(auth: AuthDep) -> None:
+        auth.require(scope)
+
+    return Depends(check_scope)
+
+
+async def get_project(request: Request, auth: AuthDep, session: SessionDep) -> Project:
+    """The project named by `:project_id` / `:environment_id` (an id or `@current`), if the key may use it."""
+    raw = request.path_params.get("project_id") or request.path_params.get("environment_id", "")
+    project: Project | None
+    if raw == "@current":
+        project = await _current_project(session, auth)
+    else:
+        if not raw.isdigit():
+            raise NotFound()
+        project = await identity.get_project(session, int(raw))
+        if project is None:
+            raise NotFound()
+    if auth.key.scoped_teams and project.id not in auth.key.scoped_teams:
+        raise PermissionDenied(f"API key does not have access to the requested project: ID {project.id}.")
+    if auth.key.scoped_organizations and str(project.organization_id) not in auth.key.scoped_organizations:
+        raise PermissionDenied(
+            f"API key does not have access to the requested organization: ID {project.organization_id}."
+        )
+    if not await identity.is_member(session, auth.user.id, project.organization_id):
+        raise PermissionDenied("You don't have access to the project.")
+    return project
+
+
+async def _current_project(session: AsyncSession, auth: AuthContext) -> Project:
+    if auth.key.scoped_teams:
+        project = await identity.get_project(session, auth.key.scoped_teams[0])
+    elif auth.user.current_project_id is not None:
+        project = await identity.get_project(session, auth.user.current_project_id)
+    else:
+        project = await identity.first_project_for_user(session, auth.user.id)
+    if project is None:
+        raise NotFound()
+    return project
+
+
+ProjectDep = Annotated[Project, Depends(get_project)]
+
+
+def declare_project_id(project_id: Annotated[str, Path(description="Project id or `@current`.")]) -> None:
+    """Documents the path parameter of `/api/projects/{project_id}/...`; `get_project` reads it."""
+
+
+def declare_environment_id(
+    environment_id: Annotated[
+        str, Path(description="Environment id (equal to the project id) or `@current`.")
+    ],
+) -> None:
+    """Documents the path parameter of `/api/environments/{environment_id}/...`."""

@@ -1,0 +1,72 @@
+"""`create_app()`: the FastAPI application. The lifespan owns the engine, sessions, Redis and the arq pool."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from redis.asyncio import Redis
+
+from app.db import create_engine, create_sessionmaker
+from app.deps import declare_environment_id, declare_project_id
+from app.errors import install_error_handlers
+from app.middleware import BodySizeLimitMiddleware, TrailingSlashMiddleware
+from app.responses import JSONResponse
+from app.routers import GLOBAL_ROUTERS, PROJECT_ROUTERS
+from app.settings import Settings, get_settings
+from app.workers.queue import create_queue
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not (settings.database_url and settings.redis_url):
+            raise RuntimeError(
+                "DATABASE_URL and REDIS_URL must be set (`analytics serve` sets them when embedded)"
+            )
+        engine = create_engine(settings)
+        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, health_check_interval=30)
+        queue = await create_queue(settings.redis_url)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.redis = redis
+        app.state.queue = queue
+        try:
+            yield
+        finally:
+            await queue.aclose()
+            await redis.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Analytics",
+        summary="PostHog-compatible product analytics API",
+        version="0.1.0",
+        lifespan=lifespan,
+        redirect_slashes=False,
+        default_response_class=JSONResponse,
+    )
+    install_error_handlers(app)
+    for router in GLOBAL_ROUTERS:
+        app.include_router(router)
+    for router in PROJECT_ROUTERS:
+        app.include_router(
+            router, prefix="/api/projects/{project_id}", dependencies=[Depends(declare_project_id)]
+        )
+        app.include_router(
+            router,
+            prefix="/api/environments/{environment_id}",
+            dependencies=[Depends(declare_environment_id)],
+            include_in_schema=True,
+        )
+    # Added last = outermost: the size limit applies before anything reads the body.
+    app.add_middleware(TrailingSlashMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    return app

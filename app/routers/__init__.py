@@ -1,0 +1,12 @@
+"""HTTP routers: thin. Parse, authorize, call a service, shape the response.
+
+`PROJECT_ROUTERS` are mounted under both `/api/projects/{project_id}` and
+`/api/environments/{environment_id}`; `GLOBAL_ROUTERS` are mounted as they are.
+"""
+
+from fastapi import APIRouter
+
+from app.routers import health, personal_api_keys, projects, users
+
+PROJECT_ROUTERS: list[APIRouter] = [projects.project_router]
+GLOBAL_ROUTERS: list[APIRouter] = [health.router, projects.router, users.router, personal_api_keys.router]

@@ -1,0 +1,1 @@
+"""Hand-written envelopes and mappers around the generated models in `generated/`."""

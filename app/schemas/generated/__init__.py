@@ -1,0 +1,1 @@
+"""Generated from openapi/ by scripts/generate_schemas.py; never edit."""

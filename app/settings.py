@@ -1,0 +1,60 @@
+"""All configuration, read once from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ASYNC_DRIVER = "postgresql+asyncpg"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URL forms hosting providers hand out and return an asyncpg SQLAlchemy URL.
+
+    `postgres://` and `postgresql://` become `postgresql+asyncpg://`; libpq's `sslmode`
+    becomes asyncpg's `ssl`, which is the one query option the two drivers spell differently.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", ASYNC_DRIVER):
+        raise ValueError(f"unsupported database URL scheme {parts.scheme!r}")
+    query = [("ssl" if key == "sslmode" else key, value) for key, value in parse_qsl(parts.query)]
+    return urlunsplit((ASYNC_DRIVER, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+def libpq_database_url(url: str) -> str:
+    """The same database as a plain `postgresql://` URL, for asyncpg.connect and psql."""
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    data_dir: Path = Field(
+        default=Path(".analytics"), validation_alias=AliasChoices("ANALYTICS_DATA_DIR", "DATA_DIR")
+    )
+    site_url: str = Field(default="http://localhost:8000", validation_alias="SITE_URL")
+    statement_timeout_ms: int = Field(default=60_000, validation_alias="STATEMENT_TIMEOUT_MS")
+    db_pool_size: int = Field(default=10, validation_alias="DB_POOL_SIZE")
+    max_request_bytes: int = Field(default=20 * 1024 * 1024, validation_alias="MAX_REQUEST_BYTES")
+    log_level: str = Field(default="info", validation_alias="LOG_LEVEL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalize_database_url(cls, value: str | None) -> str | None:
+        return normalize_database_url(value) if value else None
+
+    @property
+    def embedded(self) -> bool:
+        """True when either server must come from the embedded wheels."""
+        return not (self.database_url and self.redis_url)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,33 @@
+"""arq `WorkerSettings`: `arq app.workers.settings.WorkerSettings` (what `analytics worker` runs)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from app.db import create_engine, create_sessionmaker
+from app.settings import get_settings
+from app.workers.queue import QUEUE_NAME, redis_settings
+from app.workers.tasks import TASKS
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings = get_settings()
+    ctx["settings"] = settings
+    ctx["engine"] = create_engine(settings, pool_size=5)
+    ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    await ctx["engine"].dispose()
+
+
+class WorkerSettings:
+    functions: ClassVar[list[Any]] = TASKS
+    on_startup = startup
+    on_shutdown = shutdown
+    queue_name = QUEUE_NAME
+    redis_settings = redis_settings(get_settings().redis_url or "redis://127.0.0.1:6379")
+    max_jobs = 8
+    job_timeout = 600
+    keep_result = 60
+    health_check_interval = 10
