@@ -14,7 +14,7 @@ from typing import Any
 # A whole element: runs of characters that are not `;` or quotes, or complete quoted strings.
 _ELEMENT_SPLIT = re.compile(r'(?:[^\s;"]|"(?:[^"\\]|\\.)*")+')
 # `tag.classes` then `:` then attributes; classes may contain `:`, so split before the first `key=`.
-_ELEMENT_PARTS = re.compile(r'^(.*?)(:([a-zA-Z0-9_-]+=.*))?$', re.DOTALL)
+_ELEMENT_PARTS = re.compile(r"^(.*?)(:([a-zA-Z0-9_-]+=.*))?$", re.DOTALL)
 _ATTRIBUTE = re.compile(r'(?P<key>[a-zA-Z0-9_\-]+)="(?P<value>(?:[^"\\]|\\.)*)"')
 
 
@@ -126,4 +126,6 @@ def parse_element(text: str, order: int) -> Element:
 
 
 def parse_chain(chain: str) -> list[Element]:
-    return [parse_element(match.group(0), order) for order, match in enumerate(_ELEMENT_SPLIT.finditer(chain))]
+    return [
+        parse_element(match.group(0), order) for order, match in enumerate(_ELEMENT_SPLIT.finditer(chain))
+    ]

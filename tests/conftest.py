@@ -109,9 +109,7 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @pytest.fixture(scope="session")
 async def _table_names(engine: AsyncEngine) -> list[str]:
     async with engine.connect() as connection:
-        rows = await connection.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        )
+        rows = await connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
         return [f'"{name}"' for (name,) in rows if name != "alembic_version"]
 
 

@@ -34,8 +34,15 @@ class TestSerialize:
 
     def test_from_sdk_elements(self) -> None:
         raw = [
-            {"tag_name": "button", "$el_text": "Buy", "classes": ["cta"], "attr__class": "cta", "nth_child": 3,
-             "nth_of_type": 2, "attr__data-attr": "buy"},
+            {
+                "tag_name": "button",
+                "$el_text": "Buy",
+                "classes": ["cta"],
+                "attr__class": "cta",
+                "nth_child": 3,
+                "nth_of_type": 2,
+                "attr__data-attr": "buy",
+            },
             {"tag_name": "form", "attr__id": "checkout", "nth_child": 1, "nth_of_type": 1},
             "not an element",
         ]
@@ -65,8 +72,15 @@ class TestParse:
     def test_round_trip_of_minimal_element_fills_defaults(self) -> None:
         (element,) = parse_chain(elements_to_chain([Element(tag_name="a", href="/x", text="go")]))
         assert element.as_dict() == {
-            "text": "go", "tag_name": "a", "attr_class": None, "href": "/x", "attr_id": None,
-            "nth_child": 0, "nth_of_type": 0, "attributes": {}, "order": 0,
+            "text": "go",
+            "tag_name": "a",
+            "attr_class": None,
+            "href": "/x",
+            "attr_id": None,
+            "nth_child": 0,
+            "nth_of_type": 0,
+            "attributes": {},
+            "order": 0,
         }
 
     def test_quotes_semicolons_and_colons_inside_values(self) -> None:
