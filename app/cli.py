@@ -11,8 +11,10 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
+import psutil
 import typer
 from rich.console import Console
 
@@ -27,7 +29,7 @@ err = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -85,8 +87,31 @@ def serve(
         commands = [api_command(host, port, workers)]
         if not no_worker:
             commands.append(worker_command())
-        code = supervise(commands, env=dict(os.environ))
+        marker = _serve_marker(settings)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps({"pid": os.getpid(), "site_url": settings.site_url}))
+        try:
+            code = supervise(commands, env=dict(os.environ))
+        finally:
+            marker.unlink(missing_ok=True)
     raise typer.Exit(code)
+
+
+def _serve_marker(settings: Settings) -> Path:
+    return settings.data_dir / "serve.json"
+
+
+def _running_site_url(settings: Settings) -> str:
+    """The URL of a running `serve` on this data dir, so `bootstrap` prints the address to use."""
+    if "SITE_URL" in os.environ:
+        return settings.site_url
+    try:
+        marker = json.loads(_serve_marker(settings).read_text())
+        if psutil.pid_exists(int(marker["pid"])):
+            return str(marker["site_url"])
+    except (OSError, ValueError, KeyError):
+        pass
+    return settings.site_url
 
 
 @cli.command()
@@ -124,7 +149,7 @@ def bootstrap(
         "project_id": result.project.id,
         "project_api_token": result.project.api_token,
         "personal_api_key": result.personal_api_key,
-        "api_url": settings.site_url,
+        "api_url": _running_site_url(settings),
     }
     if as_json:
         sys.stdout.write(json.dumps(payload) + "\n")

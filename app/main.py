@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         engine = create_engine(settings)
         redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, health_check_interval=30)
-        queue = await create_queue(settings.redis_url)
+        queue = create_queue(settings.redis_url)
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from starlette.datastructures import URL
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PayloadTooLarge, error_response
+
+ORIGINAL_PATH = "analytics.original_path"
+
+
+def request_url(request: Request) -> URL:
+    """The URL as the client sent it (with its trailing slash), for links such as pagination's."""
+    original = request.scope.get(ORIGINAL_PATH)
+    return request.url.replace(path=original) if original else request.url
 
 
 class TrailingSlashMiddleware:
@@ -18,6 +28,7 @@ class TrailingSlashMiddleware:
             path: str = scope["path"]
             if len(path) > 1 and path.endswith("/"):
                 scope = dict(scope)
+                scope[ORIGINAL_PATH] = path
                 scope["path"] = path.rstrip("/") or "/"
                 raw_path: bytes | None = scope.get("raw_path")
                 if raw_path:

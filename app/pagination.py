@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 
+from app.middleware import request_url
+
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
@@ -28,7 +30,7 @@ PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 def page_links(request: Request, page: PageParams, count: int) -> tuple[str | None, str | None]:
-    url = request.url
+    url = request_url(request)
     next_url = None
     if page.offset + page.limit < count:
         next_url = str(url.include_query_params(limit=page.limit, offset=page.offset + page.limit))

@@ -7,8 +7,10 @@ uv run python scripts/generate_schemas.py --out DIR  # write elsewhere (the sync
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,29 +36,37 @@ CODEGEN_OPTIONS = [
     "--snake-case-field",
     "--capitalise-enum-members",
     "--formatters",
-    "ruff-format",
+    "builtin",
 ]
+# Formatted here with fixed options so the output doesn't depend on where it is written.
+RUFF_FORMAT = ["-m", "ruff", "format", "--isolated", "--line-length", "110", "--quiet"]
 
 
 def generate(out_dir: Path) -> list[Path]:
+    """Generate into a scratch dir inside the repo (the generator and formatter read the repo's
+    pyproject.toml, so output must not depend on where it lands), then copy to `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for source in sorted(SOURCES.glob("*.yaml")):
-        target = out_dir / f"{source.stem}.py"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "datamodel_code_generator",
-                "--input",
-                str(source),
-                "--output",
-                str(target),
-                *CODEGEN_OPTIONS,
-            ],
-            check=True,
-        )
-        written.append(target)
+    with tempfile.TemporaryDirectory(dir=ROOT, prefix=".schemas-") as scratch:
+        for source in sorted(SOURCES.glob("*.yaml")):
+            produced = Path(scratch) / f"{source.stem}.py"
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "datamodel_code_generator",
+                    "--input",
+                    str(source),
+                    "--output",
+                    str(produced),
+                    *CODEGEN_OPTIONS,
+                ],
+                check=True,
+            )
+            subprocess.run([sys.executable, *RUFF_FORMAT, str(produced)], check=True)
+            target = out_dir / produced.name
+            shutil.copyfile(produced, target)
+            written.append(target)
     (out_dir / "__init__.py").write_text(
         '"""Generated from openapi/ by scripts/generate_schemas.py; never edit."""\n'
     )

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.jobs import Job
+from redis.asyncio import ConnectionPool
 
 QUEUE_NAME = "analytics:queue"
 
@@ -18,8 +18,10 @@ def redis_settings(redis_url: str) -> RedisSettings:
     return RedisSettings.from_dsn(redis_url)
 
 
-async def create_queue(redis_url: str) -> ArqRedis:
-    return await create_pool(redis_settings(redis_url), default_queue_name=QUEUE_NAME)
+def create_queue(redis_url: str) -> ArqRedis:
+    """A lazily connecting queue client: the API starts (and reports 503s) while Redis is down."""
+    pool = ConnectionPool.from_url(redis_url, socket_connect_timeout=2)
+    return ArqRedis(pool, default_queue_name=QUEUE_NAME)
 
 
 async def enqueue(

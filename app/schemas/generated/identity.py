@@ -2,9 +2,11 @@
 #   filename:  identity.yaml
 
 from __future__ import annotations
+
 from typing import Annotated, Any, Literal
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
 
 class ErrorBody(BaseModel):
