@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -47,6 +48,16 @@ def _family(process: subprocess.Popen[bytes], data_dir: Path) -> list[psutil.Pro
     return family
 
 
+def _kill_all(process: subprocess.Popen[bytes], data_dir: Path) -> None:
+    """Failure path: leave nothing running, even if the test died half-way."""
+    with contextlib.suppress(psutil.Error, OSError, ValueError, KeyError):
+        family = _family(process, data_dir)
+        for member in family:
+            with contextlib.suppress(psutil.Error):
+                member.kill()
+    process.kill()
+
+
 def _stop(process: subprocess.Popen[bytes], family: list[psutil.Process]) -> None:
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 0
@@ -78,7 +89,7 @@ def test_embedded_serve_bootstrap_stop_restart(tmp_path: Path) -> None:
         assert current.json()["api_token"] == payload["project_api_token"]
         family = _family(first, data_dir)
     except BaseException:
-        first.kill()
+        _kill_all(first, data_dir)
         raise
     _stop(first, family)
 
@@ -97,7 +108,7 @@ def test_embedded_serve_bootstrap_stop_restart(tmp_path: Path) -> None:
         assert second_bootstrap["personal_api_key"] != payload["personal_api_key"]
         family = _family(second, data_dir)
     except BaseException:
-        second.kill()
+        _kill_all(second, data_dir)
         raise
     _stop(second, family)
 
