@@ -1,0 +1,93 @@
+"""The Redis result cache and single flight.
+
+Results are stored as JSON under `cache:{cache_key}` with their `last_refresh`. Identical
+computations in flight run once: within a process through a shared future, across processes
+through a Redis lock whose losers wait for the winner's cached result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+
+from app.models.base import utcnow
+from app.responses import dumps
+
+# Results outlive their freshness so `force_cache` and stale-while-revalidate can still serve them.
+CACHE_TTL = timedelta(days=7)
+LOCK_TTL = timedelta(minutes=10)
+LOCK_POLL = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResult:
+    response: dict[str, Any]
+    last_refresh: datetime
+
+
+def _cache_key(key: str) -> str:
+    return f"cache:{key}"
+
+
+def _lock_key(key: str) -> str:
+    return f"cache-lock:{key}"
+
+
+class ResultCache:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._in_flight: dict[str, asyncio.Future[CachedResult]] = {}
+
+    async def get(self, key: str) -> CachedResult | None:
+        raw = await self.redis.get(_cache_key(key))
+        if raw is None:
+            return None
+        payload = orjson.loads(raw)
+        return CachedResult(
+            response=payload["response"], last_refresh=datetime.fromisoformat(payload["last_refresh"])
+        )
+
+    async def put(self, key: str, response: dict[str, Any], last_refresh: datetime) -> CachedResult:
+        payload = {"response": response, "last_refresh": last_refresh.isoformat()}
+        await self.redis.set(_cache_key(key), dumps(payload), ex=int(CACHE_TTL.total_seconds()))
+        return CachedResult(response=response, last_refresh=last_refresh)
+
+    async def compute_once(self, key: str, compute: Callable[[], Awaitable[dict[str, Any]]]) -> CachedResult:
+        """Compute and cache `key`, sharing the work with identical concurrent calls anywhere."""
+        if (running := self._in_flight.get(key)) is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[CachedResult] = asyncio.get_running_loop().create_future()
+        self._in_flight[key] = future
+        try:
+            result = await self._compute_with_lock(key, compute)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it, nobody else must
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            del self._in_flight[key]
+
+    async def _compute_with_lock(
+        self, key: str, compute: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> CachedResult:
+        started = utcnow()
+        while not await self.redis.set(_lock_key(key), "1", nx=True, px=int(LOCK_TTL.total_seconds() * 1000)):
+            # Another process is computing it: wait for its result (or for its lock to go away).
+            await asyncio.sleep(LOCK_POLL)
+            cached = await self.get(key)
+            if cached is not None and cached.last_refresh >= started:
+                return cached
+        try:
+            response = await compute()
+            return await self.put(key, response, utcnow())
+        finally:
+            await self.redis.delete(_lock_key(key))
