@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.execution.cache import ResultCache
 from app.execution.modes import ExecutionMode
 from app.execution.runner import CANCELLED_MESSAGE, ExecutionContext, PreparedQuery, cancel, execute
-from app.execution.status import QueryStatus, StatusStore, WORKER_LOST_MESSAGE
+from app.execution.status import WORKER_LOST_MESSAGE, QueryStatus, StatusStore
 from app.models.base import utcnow
 from app.workers.queue import enqueue
 
