@@ -13,6 +13,7 @@ from app.db import create_engine, create_sessionmaker
 from app.deps import declare_environment_id, declare_project_id
 from app.errors import install_error_handlers
 from app.middleware import BodySizeLimitMiddleware, TrailingSlashMiddleware
+from app.observability import ObservabilityMiddleware, configure_logging, metrics
 from app.responses import JSONResponse
 from app.routers import GLOBAL_ROUTERS, PROJECT_ROUTERS
 from app.settings import Settings, get_settings
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_response_class=JSONResponse,
     )
     install_error_handlers(app)
+    app.add_route("/metrics", metrics, include_in_schema=False)
     for router in GLOBAL_ROUTERS:
         app.include_router(router)
     for router in PROJECT_ROUTERS:
@@ -69,4 +72,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last = outermost: the size limit applies before anything reads the body.
     app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(ObservabilityMiddleware)
     return app

@@ -27,7 +27,7 @@ class TrailingSlashMiddleware:
         if scope["type"] in ("http", "websocket"):
             path: str = scope["path"]
             if len(path) > 1 and path.endswith("/"):
-                scope = dict(scope)
+                # Mutated in place so outer middleware sees what routing adds (endpoint, route).
                 scope[ORIGINAL_PATH] = path
                 scope["path"] = path.rstrip("/") or "/"
                 raw_path: bytes | None = scope.get("raw_path")

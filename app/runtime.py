@@ -70,7 +70,7 @@ async def _check(settings: Settings, *, redis: bool) -> None:
         client = Redis.from_url(settings.redis_url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS)
         try:
             await client.ping()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure is one line for the user
             raise Unreachable(f"cannot reach Redis at {_describe(settings.redis_url)}: {exc}") from None
         finally:
             await client.aclose()

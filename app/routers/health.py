@@ -18,7 +18,7 @@ async def _probe_postgres(request: Request) -> str:
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_SECONDS), request.app.state.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy, reported by name
         return f"error: {type(exc).__name__}"
     return "ok"
 
@@ -27,7 +27,7 @@ async def _probe_redis(request: Request) -> str:
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
             await request.app.state.redis.ping()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy, reported by name
         return f"error: {type(exc).__name__}"
     return "ok"
 
