@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, validation_alias="DB_POOL_SIZE")
     max_request_bytes: int = Field(default=20 * 1024 * 1024, validation_alias="MAX_REQUEST_BYTES")
     log_level: str = Field(default="info", validation_alias="LOG_LEVEL")
+    rate_limit_per_minute: int = Field(default=240, validation_alias="RATE_LIMIT_PER_MINUTE")
+    rate_limit_per_hour: int = Field(default=1200, validation_alias="RATE_LIMIT_PER_HOUR")
 
     @field_validator("database_url")
     @classmethod
