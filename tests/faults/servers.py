@@ -25,7 +25,8 @@ class DisposableStack:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.servers: EmbeddedServers = start_embedded(root, postgres=True, redis=True)
-        assert self.servers.database_url and self.servers.redis_url
+        assert self.servers.database_url
+        assert self.servers.redis_url
         self.env = {
             "PATH": "/usr/bin:/bin",
             "DATABASE_URL": self.servers.database_url,
