@@ -67,6 +67,14 @@ def require_scope(scope: str) -> Any:
     return Depends(check_scope)
 
 
+MAX_ID = 2**31 - 1
+
+
+def parse_id(raw: str) -> int | None:
+    """A path id as a positive int4, or None (→ 404) for anything else, including overflowing numbers."""
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID else None
+
+
 async def get_project(request: Request, auth: AuthDep, session: SessionDep) -> Project:
     """The project named by `:project_id` / `:environment_id` (an id or `@current`), if the key may use it."""
     raw = request.path_params.get("project_id") or request.path_params.get("environment_id", "")
@@ -74,9 +82,10 @@ async def get_project(request: Request, auth: AuthDep, session: SessionDep) -> P
     if raw == "@current":
         project = await _current_project(session, auth)
     else:
-        if not raw.isdigit():
+        project_id = parse_id(raw)
+        if project_id is None:
             raise NotFound()
-        project = await identity.get_project(session, int(raw))
+        project = await identity.get_project(session, project_id)
         if project is None:
             raise NotFound()
     if auth.key.scoped_teams and project.id not in auth.key.scoped_teams:

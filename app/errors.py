@@ -6,6 +6,7 @@ Below `routers/` nothing raises HTTPException: services raise these, the handler
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import orjson
@@ -13,6 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.schemas.generated.identity import ErrorBody
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +128,22 @@ class ServiceUnavailable(APIError):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
+_ERROR_STATUSES = {
+    400: "Invalid input or malformed request",
+    401: "Missing or invalid personal API key",
+    403: "Missing scope, or no access to the project",
+    404: "Not found (including objects of other projects)",
+    405: "Method not allowed",
+    413: "Request body too large",
+    429: "Rate limited; see Retry-After",
+    503: "A backing service is unavailable; see Retry-After",
+}
+# Documented on every route so clients (and schema-driven fuzzers) know the error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "model": ErrorBody} for status, text in _ERROR_STATUSES.items()
+}
+
+
 def error_response(error: APIError) -> Response:
     return Response(
         orjson.dumps(error.body()),
@@ -171,6 +190,44 @@ def _is_unavailable(exc: BaseException) -> bool:
     )
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Methods the documented routes accept at `path` (HEAD with GET, OPTIONS never)."""
+    if not hasattr(app.state, "route_methods"):
+        table = []
+        for template, operations in app.openapi().get("paths", {}).items():
+            pattern = re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(template))
+            methods = sorted(m.upper() for m in operations)
+            table.append((re.compile(f"^{pattern}/?$"), methods + (["HEAD"] if "GET" in methods else [])))
+        app.state.route_methods = table
+    return next((methods for regex, methods in app.state.route_methods if regex.match(path)), [])
+
+
+# SQLSTATEs that mean "the client's values can't be stored or compared", mapped to a 400 detail.
+_BAD_INPUT_SQLSTATES = {
+    "22021": "Text may not contain NUL characters or invalid byte sequences.",
+    "22P05": "Text may not contain NUL characters or unpaired surrogates.",
+    "22P02": "A value has an invalid format (JSON text may not contain NUL or unpaired surrogates).",
+    "22003": "A value is out of range.",
+    "22008": "A date or time is out of range.",
+    "2201B": "Invalid regular expression.",
+}
+
+
+def _bad_input_detail(exc: BaseException) -> str | None:
+    """Failures caused by the values a client sent (not by us): a 400, never a 500."""
+    from sqlalchemy import exc as sa_errors
+
+    if isinstance(exc, UnicodeEncodeError):
+        return _BAD_INPUT_SQLSTATES["22P05"]
+    if isinstance(exc, sa_errors.DBAPIError) and exc.orig is not None:
+        driver_error = exc.orig.__cause__
+        if isinstance(driver_error, UnicodeEncodeError):
+            return _BAD_INPUT_SQLSTATES["22P05"]
+        sqlstate = getattr(exc.orig, "pgcode", None) or getattr(driver_error, "sqlstate", None)
+        return _BAD_INPUT_SQLSTATES.get(str(sqlstate))
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(APIError)
     async def _api_error(_: Request, exc: APIError) -> Response:
@@ -192,7 +249,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             return error_response(NotFound())
         if exc.status_code == 405:
-            return error_response(MethodNotAllowed(request.method))
+            not_allowed = MethodNotAllowed(request.method)
+            # RFC 9110: list every method the resource supports (Starlette names only one route's).
+            not_allowed.headers = {"Allow": ", ".join(allowed_methods(request.app, request.url.path))}
+            return error_response(not_allowed)
         error = APIError(str(exc.detail))
         error.status_code = exc.status_code
         error.type = "invalid_request"
@@ -201,6 +261,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> Response:
+        if (detail := _bad_input_detail(exc)) is not None:
+            return error_response(ValidationError(detail))
         if _is_unavailable(exc):
             logger.warning("backing service unavailable on %s %s: %r", request.method, request.url.path, exc)
             return error_response(ServiceUnavailable())

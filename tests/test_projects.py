@@ -59,6 +59,7 @@ async def test_patch_updates_fields(client: httpx.AsyncClient, team: Team) -> No
         ({"name": ""}, "name"),
         ({"unknown_field": 1}, "unknown_field"),
         ({"test_account_filters": "nope"}, "test_account_filters"),
+        ({"timezone": None}, "timezone"),
     ],
 )
 async def test_patch_rejects_bad_input(

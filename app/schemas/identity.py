@@ -14,7 +14,7 @@ def project_out(project: Project) -> wire.Project:
         api_token=project.api_token,
         name=project.name,
         timezone=project.timezone,
-        week_start_day=project.week_start_day,  # type: ignore[arg-type]  # DB int, validated on write
+        week_start_day=project.week_start_day,
         test_account_filters=project.test_account_filters,
         test_account_filters_default_checked=project.test_account_filters_default_checked,
         is_demo=project.is_demo,

@@ -16,6 +16,7 @@ from app.repositories import identity
 from app.schemas.generated.identity import PersonalAPIKeyCreate, ProjectPatch
 
 BOOTSTRAP_EMAIL = "admin@localhost"
+NULLABLE_PROJECT_FIELDS = {"week_start_day"}
 
 
 def generate_project_token() -> str:
@@ -35,6 +36,9 @@ def _validate_timezone(name: str) -> None:
 
 async def update_project(session: AsyncSession, project: Project, patch: ProjectPatch) -> Project:
     changes = patch.model_dump(exclude_unset=True)
+    for field, value in changes.items():
+        if value is None and field not in NULLABLE_PROJECT_FIELDS:
+            raise ValidationError("This field may not be null.", code="null", attr=field)
     if "timezone" in changes:
         _validate_timezone(changes["timezone"])
     for field, value in changes.items():
@@ -77,14 +81,15 @@ async def create_personal_api_key(
 ) -> tuple[PersonalAPIKey, str]:
     """Returns the key and its raw value, which is never retrievable again."""
     member_of = {str(m.organization_id) for m in await identity.organizations_of(session, user.id)}
-    for index, team_id in enumerate(request.scoped_teams or []):
+    scoped_teams = [team.root for team in request.scoped_teams or []]
+    for index, team_id in enumerate(scoped_teams):
         project = await identity.get_project(session, team_id)
         if project is None or str(project.organization_id) not in member_of:
             raise ValidationError(
                 f"You don't have access to project {team_id}.", attr=f"scoped_teams__{index}"
             )
     for index, org_id in enumerate(request.scoped_organizations or []):
-        if org_id not in member_of:
+        if str(org_id) not in member_of:
             raise ValidationError(
                 f"You don't have access to organization {org_id}.", attr=f"scoped_organizations__{index}"
             )
@@ -95,8 +100,8 @@ async def create_personal_api_key(
         secure_value=hash_key_value(raw),
         mask_value=mask_key_value(raw),
         scopes=[scope.root for scope in request.scopes or []] or ["*"],
-        scoped_teams=request.scoped_teams or None,
-        scoped_organizations=request.scoped_organizations or None,
+        scoped_teams=scoped_teams or None,
+        scoped_organizations=[str(org) for org in request.scoped_organizations or []] or None,
     )
     session.add(key)
     await session.flush()

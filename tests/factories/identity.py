@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.models import PersonalAPIKey, Project, User
-from app.schemas.generated.identity import PersonalAPIKeyCreate, Scope
+from app.schemas.generated.identity import PersonalAPIKeyCreate, Scope, ScopedTeam
 from app.services import identity as identity_service
 
 _counter = itertools.count(1)
@@ -40,7 +40,9 @@ async def create_key(
     scoped_teams: list[int] | None = None,
 ) -> tuple[PersonalAPIKey, str]:
     request = PersonalAPIKeyCreate(
-        label="test", scopes=[Scope(s) for s in (scopes or ["*"])], scoped_teams=scoped_teams
+        label="test",
+        scopes=[Scope(s) for s in scopes or ["*"]],
+        scoped_teams=[ScopedTeam(t) for t in scoped_teams] if scoped_teams is not None else None,
     )
     return await identity_service.create_personal_api_key(session, user, request)
 

