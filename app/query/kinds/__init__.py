@@ -1,0 +1,12 @@
+"""Insight kinds, chosen by `kind`. A new kind plugs in with a module exposing `run` and one entry here."""
+
+from __future__ import annotations
+
+from app.query.kinds import trends
+from app.query.kinds.base import Plan, Runner
+
+RUNNERS: dict[str, Runner] = {
+    "TrendsQuery": trends.run,
+}
+
+__all__ = ["RUNNERS", "Plan", "Runner"]
