@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, DateTime, FromClause, String, Subquery, and_, false, literal, select
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from app.errors import ValidationError
 from app.query.actions import ActionDef, action_condition
@@ -113,7 +114,7 @@ def rows(
         .select_from(source)
         .where(*conditions(ir, series, ctx, None, upper), EVENTS.c.person_id.is_not(None))
         .order_by(EVENTS.c.person_id, EVENTS.c.timestamp)
-        .distinct(EVENTS.c.person_id)
+        .ext(distinct_on(EVENTS.c.person_id))
         .subquery("first_events")
     )
     bounded = select(first)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from app.query.kinds import trends
+from app.query.kinds import lifecycle, stickiness, trends
 from app.query.kinds.base import Plan, Runner
 
 RUNNERS: dict[str, Runner] = {
     "TrendsQuery": trends.run,
+    "StickinessQuery": stickiness.run,
+    "LifecycleQuery": lifecycle.run,
 }
 
 __all__ = ["RUNNERS", "Plan", "Runner"]
