@@ -64,7 +64,7 @@ def step_condition(step: ActionStep, timezone: str) -> ColumnElement[bool]:
         if step.url_matching == "exact":
             parts.append(url == literal(step.url, String))
         elif step.url_matching == "regex":
-            parts.append(url.op("~")(literal(step.url, String)))
+            parts.append(url.bool_op("~")(literal(step.url, String)))
         else:
             parts.append(url.like(literal(f"%{like_escape(step.url)}%", String), escape="\\"))
     for key, value, matching in (

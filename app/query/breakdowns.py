@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Subquery,
     Text,
+    any_,
     case,
     cast,
     func,
@@ -135,5 +136,5 @@ def column_is_kept(
     if not top:
         return literal(False)
     if len(raw) == 1:
-        return raw[0] == func.any(literal([t[0] for t in top], ARRAY(Text)))
+        return raw[0] == any_(literal([t[0] for t in top], ARRAY(Text)))
     return tuple_(*raw).in_([tuple(t) for t in top])

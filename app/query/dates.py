@@ -77,6 +77,10 @@ def localize(value: datetime, tz: ZoneInfo) -> datetime:
     return value.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
 
 
+def exists_locally(value: datetime, tz: ZoneInfo) -> bool:
+    return localize(value, tz).replace(tzinfo=None) == value
+
+
 _UNIT_NAMES = {
     "s": "second",
     "M": "minute",
@@ -160,9 +164,12 @@ class ResolvedRange:
     def buckets(self) -> list[datetime]:
         """Naive local starts of every interval from date_from's to date_to's, inclusive."""
         current, last = self.truncate(self.local_from), self.truncate(self.local_to)
-        result = []
+        result: list[datetime] = []
+        tz, sub_daily = self.tz, self.interval in ("minute", "hour")
         while current <= last:
-            result.append(current)
+            # Wall-clock hours skipped by a DST change have no events and no bucket.
+            if not sub_daily or exists_locally(current, tz):
+                result.append(current)
             if len(result) > MAX_BUCKETS:
                 raise ValidationError(
                     "Too many intervals for this date range; use a larger interval.", attr="interval"

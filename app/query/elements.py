@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Text, exists, func, literal, not_, or_, select
+from sqlalchemy import ColumnElement, String, Text, any_, exists, func, literal, not_, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.errors import ValidationError
@@ -84,16 +84,16 @@ def element_condition(filter_: PropertyFilter) -> ColumnElement[bool]:
     condition: ColumnElement[bool]
     if key in ("tag_name", "selector"):
         patterns = [tag_regex(v) if key == "tag_name" else selector_regex(v) for v in values]
-        condition = or_(*(chain.op("~")(literal(p, String)) for p in patterns))
+        condition = or_(*(chain.bool_op("~")(literal(p, String)) for p in patterns))
     elif operator in ("is_set", "is_not_set"):
         condition = _attribute_values(key, lambda found: found.is_not(None))
     elif operator in ("exact", "is_not", "in", "not_in"):
-        condition = _attribute_values(key, lambda found: found == func.any(literal(values, ARRAY(Text))))
+        condition = _attribute_values(key, lambda found: found == any_(literal(values, ARRAY(Text))))
     elif operator in ("icontains", "not_icontains"):
         needle = values[0].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         condition = _attribute_values(
             key, lambda found: found.ilike(literal(f"%{needle}%", String), escape="\\")
         )
     else:
-        condition = _attribute_values(key, lambda found: found.op("~")(literal(values[0], String)))
+        condition = _attribute_values(key, lambda found: found.bool_op("~")(literal(values[0], String)))
     return not_(condition) if negative else condition

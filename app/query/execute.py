@@ -98,7 +98,7 @@ async def check_regexes(connection: AsyncConnection, patterns: Iterable[str]) ->
     """Compile every user regex once in Postgres, so a bad one is a 400 even when no row is scanned."""
     for pattern in dict.fromkeys(patterns):
         try:
-            await connection.execute(select(literal("", String).op("~")(literal(pattern, String))))
+            await connection.execute(select(literal("", String).bool_op("~")(literal(pattern, String))))
         except sa_errors.DBAPIError as exc:
             if _sqlstate(exc) == "2201B":
                 raise ValidationError(

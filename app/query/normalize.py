@@ -36,7 +36,7 @@ from app.schemas.generated import query as schema
 
 MAX_LIST_VALUES = 10_000
 MAX_STRING = 65_535
-MAX_GROUP_DEPTH = 3  # top-level group, its groups, and one more level
+MAX_GROUP_DEPTH = 5  # the top-level group plus three levels of nested groups
 DEFAULT_BREAKDOWN_LIMIT = 25
 PROPERTY_MATH = frozenset({"sum", "avg", "min", "max", "median", "p75", "p90", "p95", "p99"})
 ACTOR_MATH = frozenset({"dau", "weekly_active", "monthly_active", "unique_session", "first_time_for_user"})
@@ -102,12 +102,13 @@ def _number(value: Any, attr: str) -> float:
 
 def _date_value(value: Any, attr: str) -> str:
     if isinstance(value, str):
+        text = value.strip()
         try:
-            parsed: date = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                return date.fromisoformat(text).isoformat()
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
         except ValueError:
-            parsed = date.min
-        if parsed != date.min:
-            return parsed.isoformat()
+            pass
     raise _fail("A date or datetime (ISO 8601) is required.", attr)
 
 
@@ -154,7 +155,7 @@ def _group_value(raw: Any, attr: str, depth: int) -> PropertyFilter | PropertyGr
     node = raw.root if isinstance(raw, schema.Values) else raw
     if isinstance(node, schema.PropertyGroupFilterValue):
         if depth >= MAX_GROUP_DEPTH:
-            raise _fail("Property groups may be nested at most two levels.", attr)
+            raise _fail("Property groups are nested too deeply.", attr)
         return PropertyGroup(
             node.type,
             tuple(_group_value(v, f"{attr}__values__{i}", depth + 1) for i, v in enumerate(node.values)),

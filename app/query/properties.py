@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    any_,
     false,
     func,
     literal,
@@ -57,11 +58,11 @@ def _positive(filter_: PropertyFilter, timezone: str) -> ColumnElement[bool]:
         values = _text_values(value)
         if len(values) == 1:
             return column == literal(values[0], String)
-        return column == func.any(literal(values, ARRAY(Text)))
+        return column == any_(literal(values, ARRAY(Text)))
     if operator in ("icontains", "not_icontains"):
         return column.ilike(literal(f"%{like_escape(str(value))}%", String), escape="\\")
     if operator in ("regex", "not_regex"):
-        return column.op("~")(literal(str(value), String))
+        return column.bool_op("~")(literal(str(value), String))
     if operator in ("gt", "gte", "lt", "lte", "min", "max"):
         number = numeric(source, key)
         bound = literal(value)

@@ -54,7 +54,7 @@ def numeric(source: str, key: str) -> ColumnElement[Any]:
     kind = func.jsonb_typeof(prop_json(source, key))
     return case(
         (kind == "number", cast(as_text, Numeric)),
-        (and_(kind == "string", as_text.op("~")(literal(NUMERIC_TEXT))), cast(as_text, Numeric)),
+        (and_(kind == "string", as_text.bool_op("~")(literal(NUMERIC_TEXT))), cast(as_text, Numeric)),
         else_=None,
     )
 

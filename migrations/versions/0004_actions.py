@@ -24,7 +24,7 @@ BEGIN
     IF value IS NULL OR value !~ '^\s*\d{4}-\d{2}-\d{2}' OR length(value) > 64 THEN
         RETURN NULL;
     END IF;
-    IF value ~ '(Z|z|[+-]\d{2}(:?\d{2})?)\s*$' THEN
+    IF value ~ '\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)\s*$' THEN
         RETURN value::timestamptz;
     END IF;
     RETURN value::timestamp AT TIME ZONE tz;
