@@ -1,5 +1,6 @@
 """ORM models; importing this package registers every table on `Base.metadata`."""
 
+from app.models.actions import Action
 from app.models.base import Base
 from app.models.definitions import EventDefinition, EventProperty, PropertyDefinition
 from app.models.events import Event
@@ -7,6 +8,7 @@ from app.models.identity import Organization, OrganizationMembership, PersonalAP
 from app.models.persons import Person, PersonDistinctId
 
 __all__ = [
+    "Action",
     "Base",
     "Event",
     "EventDefinition",

@@ -1,0 +1,107 @@
+"""Execute: the only module of the engine that talks to the database.
+
+Statements run on the connection handed in (whose session has the configured `statement_timeout`).
+Database errors caused by the query's input become PostHog-shaped 4xx errors; a statement timeout
+becomes a 504 `query_timeout`, never a hung request or a bare 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Executable, Row, String, func, literal, select
+from sqlalchemy import exc as sa_errors
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.errors import APIError, ValidationError
+from app.models.actions import Action
+from app.query.actions import ActionDef, action_from_json
+from app.query.sql import EVENTS
+
+
+class QueryTimeout(APIError):
+    status_code = 504
+    type = "server_error"
+    code = "query_timeout"
+    default_detail = (
+        "The query took too long and was stopped. Narrow the date range or filters and try again."
+    )
+
+
+_INPUT_ERRORS = {
+    "2201B": ("Invalid regular expression.", "invalid_regex"),
+    "22P02": ("A value has an invalid format.", "invalid_input"),
+    "22003": ("A value is out of range.", "invalid_input"),
+    "22008": ("A date or time is out of range.", "invalid_input"),
+    "22021": ("Text may not contain NUL characters or invalid byte sequences.", "invalid_input"),
+    "2201E": ("Invalid argument for a logarithm.", "invalid_input"),
+    "22012": ("Division by zero.", "invalid_input"),
+    "54001": ("The query is too complex.", "invalid_input"),
+}
+
+
+def _sqlstate(exc: sa_errors.DBAPIError) -> str | None:
+    orig = exc.orig
+    if orig is None:
+        return None
+    state = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
+    if state is None and orig.__cause__ is not None:
+        state = getattr(orig.__cause__, "sqlstate", None)
+    return str(state) if state else None
+
+
+def translate(exc: sa_errors.DBAPIError) -> APIError | None:
+    state = _sqlstate(exc)
+    if state == "57014":
+        return QueryTimeout()
+    if state in _INPUT_ERRORS:
+        detail, code = _INPUT_ERRORS[state]
+        return ValidationError(detail, code=code)
+    return None
+
+
+async def fetch_all(connection: AsyncConnection, statement: Executable) -> Sequence[Row[Any]]:
+    try:
+        result = await connection.execute(statement)
+        return result.all()
+    except sa_errors.DBAPIError as exc:
+        if (error := translate(exc)) is not None:
+            raise error from None
+        raise
+
+
+async def first_event_time(connection: AsyncConnection, team_id: int) -> datetime | None:
+    """For `date_from: "all"`: when the project's first event happened."""
+    rows = await fetch_all(
+        connection, select(func.min(EVENTS.c.timestamp)).where(EVENTS.c.team_id == team_id)
+    )
+    value = rows[0][0] if rows else None
+    return value if isinstance(value, datetime) else None
+
+
+async def load_actions(connection: AsyncConnection, team_id: int, ids: Iterable[int]) -> dict[int, ActionDef]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    statement = select(Action.id, Action.name, Action.steps).where(
+        Action.team_id == team_id, Action.id.in_(wanted), Action.deleted.is_(False)
+    )
+    return {
+        row.id: action_from_json(row.id, row.name, row.steps or [])
+        for row in await fetch_all(connection, statement)
+    }
+
+
+async def check_regexes(connection: AsyncConnection, patterns: Iterable[str]) -> None:
+    """Compile every user regex once in Postgres, so a bad one is a 400 even when no row is scanned."""
+    for pattern in dict.fromkeys(patterns):
+        try:
+            await connection.execute(select(literal("", String).bool_op("~")(literal(pattern, String))))
+        except sa_errors.DBAPIError as exc:
+            if _sqlstate(exc) == "2201B":
+                raise ValidationError(
+                    f"Invalid regular expression: {pattern[:100]!r}.", code="invalid_regex", attr="properties"
+                ) from None
+            raise

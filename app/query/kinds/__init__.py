@@ -1,0 +1,14 @@
+"""Insight kinds, chosen by `kind`. A new kind plugs in with a module exposing `run` and one entry here."""
+
+from __future__ import annotations
+
+from app.query.kinds import lifecycle, stickiness, trends
+from app.query.kinds.base import Plan, Runner
+
+RUNNERS: dict[str, Runner] = {
+    "TrendsQuery": trends.run,
+    "StickinessQuery": stickiness.run,
+    "LifecycleQuery": lifecycle.run,
+}
+
+__all__ = ["RUNNERS", "Plan", "Runner"]

@@ -1,0 +1,126 @@
+"""The rows every insight aggregates: one project's events matching a series and the query's
+filters, within time bounds, with the columns the aggregations need.
+
+`rows()` returns a subquery with `ts`, `person_id`, `session_id` and any extra named columns; Postgres
+flattens it into the outer aggregate, so the layering costs nothing at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, DateTime, FromClause, String, Subquery, and_, false, literal, select
+from sqlalchemy.dialects.postgresql import distinct_on
+
+from app.errors import ValidationError
+from app.query.actions import ActionDef, action_condition
+from app.query.ir import EMPTY_GROUP, PropertyGroup, QueryIR, Series
+from app.query.properties import group_condition, uses_persons
+from app.query.sql import EVENTS, PERSONS
+
+
+@dataclass(frozen=True, slots=True)
+class CompileContext:
+    team_id: int
+    timezone: str
+    week_start_day: int
+    test_accounts: PropertyGroup = EMPTY_GROUP
+    actions: Mapping[int, ActionDef] = field(default_factory=dict)
+
+
+def _series_condition(series: Series, ctx: CompileContext) -> ColumnElement[bool] | None:
+    if series.kind == "actions":
+        action = ctx.actions.get(series.action_id or 0)
+        if action is None:
+            raise ValidationError(
+                f"Action {series.action_id} does not exist.", attr=f"series__{series.order}__id"
+            )
+        return action_condition(action, ctx.timezone)
+    if series.event is None:
+        return None
+    return EVENTS.c.event == literal(series.event, String)
+
+
+def needs_persons(ir: QueryIR, series: Series, ctx: CompileContext, *, breakdown: bool = True) -> bool:
+    groups = [ir.properties, series.properties]
+    if ir.filter_test_accounts:
+        groups.append(ctx.test_accounts)
+    if any(uses_persons(g) for g in groups):
+        return True
+    if (
+        series.kind == "actions"
+        and (action := ctx.actions.get(series.action_id or 0))
+        and action.uses_persons
+    ):
+        return True
+    return breakdown and ir.breakdown is not None and any(i.type == "person" for i in ir.breakdown.items)
+
+
+def from_clause(join_persons: bool) -> FromClause:
+    if not join_persons:
+        return EVENTS
+    return EVENTS.outerjoin(
+        PERSONS, and_(PERSONS.c.team_id == EVENTS.c.team_id, PERSONS.c.uuid == EVENTS.c.person_id)
+    )
+
+
+def conditions(
+    ir: QueryIR, series: Series, ctx: CompileContext, lower: datetime | None, upper: datetime | None
+) -> list[ColumnElement[bool]]:
+    """team first (the Citus distribution column), then event, time, filters."""
+    where: list[ColumnElement[bool]] = [EVENTS.c.team_id == literal(ctx.team_id)]
+    if (matches := _series_condition(series, ctx)) is not None:
+        where.append(matches)
+    if lower is not None:
+        where.append(EVENTS.c.timestamp >= literal(lower, DateTime(timezone=True)))
+    if upper is not None:
+        where.append(EVENTS.c.timestamp <= literal(upper, DateTime(timezone=True)))
+    groups = [series.properties, ir.properties, ctx.test_accounts if ir.filter_test_accounts else EMPTY_GROUP]
+    where.extend(c for g in groups if (c := group_condition(g, ctx.timezone)) is not None)
+    return where
+
+
+def rows(
+    ir: QueryIR,
+    series: Series,
+    ctx: CompileContext,
+    *,
+    lower: datetime | None,
+    upper: datetime | None,
+    extra: Mapping[str, ColumnElement[Any]] | None = None,
+    first_per_person: bool = False,
+) -> Subquery:
+    """Matching events as a subquery. With `first_per_person`, only each person's first matching
+    event before `upper` (for `first_time_for_user`); `lower` then applies to that first event."""
+    columns = [
+        EVENTS.c.timestamp.label("ts"),
+        EVENTS.c.person_id.label("person_id"),
+        EVENTS.c["$session_id"].label("session_id"),
+        *(expression.label(name) for name, expression in (extra or {}).items()),
+    ]
+    source = from_clause(needs_persons(ir, series, ctx))
+    if not first_per_person:
+        return (
+            select(*columns)
+            .select_from(source)
+            .where(*conditions(ir, series, ctx, lower, upper))
+            .subquery("rows")
+        )
+    first = (
+        select(*columns)
+        .select_from(source)
+        .where(*conditions(ir, series, ctx, None, upper), EVENTS.c.person_id.is_not(None))
+        .order_by(EVENTS.c.person_id, EVENTS.c.timestamp)
+        .ext(distinct_on(EVENTS.c.person_id))
+        .subquery("first_events")
+    )
+    bounded = select(first)
+    if lower is not None:
+        bounded = bounded.where(first.c.ts >= literal(lower, DateTime(timezone=True)))
+    return bounded.subquery("rows")
+
+
+NEVER = false()
