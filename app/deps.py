@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.auth import AuthContext, authenticate
 from app.errors import NotFound, PermissionDenied
 from app.models import Project
+from app.execution.runner import ExecutionContext
 from app.repositories import identity
 from app.settings import Settings
 
@@ -49,6 +50,14 @@ def get_app_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_execution(request: Request) -> ExecutionContext:
+    execution: ExecutionContext = request.app.state.execution
+    return execution
+
+
+ExecutionDep = Annotated[ExecutionContext, Depends(get_execution)]
 
 
 async def get_auth(request: Request, session: SessionDep) -> AuthContext:

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from app.db import create_engine, create_sessionmaker
 from app.deps import declare_environment_id, declare_project_id
+from app.execution.context import build_context
 from app.errors import ERROR_RESPONSES, install_error_handlers
 from app.middleware import BodySizeLimitMiddleware, TrailingSlashMiddleware
 from app.observability import ObservabilityMiddleware, configure_logging, metrics
@@ -55,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.redis = redis
         app.state.queue = queue
+        # One context per process: its result cache holds the in-process single-flight table.
+        app.state.execution = build_context(engine, redis, queue, settings)
         try:
             yield
         finally:

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="info", validation_alias="LOG_LEVEL")
     rate_limit_per_minute: int = Field(default=240, validation_alias="RATE_LIMIT_PER_MINUTE")
     rate_limit_per_hour: int = Field(default=1200, validation_alias="RATE_LIMIT_PER_HOUR")
+    # An async query whose worker has not sent a heartbeat for this long is reported as failed.
+    query_worker_lost_after_s: float = Field(default=30, gt=0, validation_alias="QUERY_WORKER_LOST_AFTER_S")
 
     @field_validator("database_url")
     @classmethod

@@ -63,7 +63,7 @@ async def run_on_connection(
                 await ctx.statuses.redis.delete(backend_key(prepared.team_id, query_id))
 
 
-def _response(
+def response_body(
     prepared: PreparedQuery, cached: CachedResult | None, *, is_cached: bool, status: QueryStatus | None
 ) -> dict[str, Any]:
     if cached is None:
@@ -139,7 +139,7 @@ async def execute(
         return await run_on_connection(ctx, prepared, query_id)
 
     async def blocking() -> dict[str, Any]:
-        return _response(
+        return response_body(
             prepared, await ctx.cache.compute_once(prepared.cache_key, compute), is_cached=False, status=None
         )
 
@@ -151,7 +151,7 @@ async def execute(
     if mode is ExecutionMode.FORCE_BLOCKING:
         return await blocking()
     if mode is ExecutionMode.FORCE_ASYNC:
-        return _response(prepared, None, is_cached=False, status=await start_async(force=True))
+        return response_body(prepared, None, is_cached=False, status=await start_async(force=True))
 
     cached = await ctx.cache.get(prepared.cache_key)
     lazy = mode is ExecutionMode.LAZY_ASYNC
@@ -163,16 +163,16 @@ async def execute(
         lazy=lazy,
     )
     if fresh:
-        return _response(prepared, cached, is_cached=True, status=None)
+        return response_body(prepared, cached, is_cached=True, status=None)
     if mode is ExecutionMode.FORCE_CACHE:
         in_flight = await ctx.statuses.load(prepared.team_id, async_id)
-        return _response(prepared, cached, is_cached=cached is not None, status=in_flight)
+        return response_body(prepared, cached, is_cached=cached is not None, status=in_flight)
     if mode is ExecutionMode.BLOCKING or (
         mode is ExecutionMode.ASYNC_EXCEPT_ON_CACHE_MISS and cached is None
     ):
         return await blocking()
     # async, lazy_async, async_except_on_cache_miss with a stale cache: serve stale, recompute in background.
-    return _response(prepared, cached, is_cached=cached is not None, status=await start_async(force=True))
+    return response_body(prepared, cached, is_cached=cached is not None, status=await start_async(force=True))
 
 
 async def cancel(ctx: ExecutionContext, team_id: int, query_id: str) -> bool:

@@ -11,8 +11,7 @@ from redis.asyncio import Redis
 from app.models.base import utcnow
 
 STATUS_TTL = timedelta(minutes=20)
-# A picked-up query whose worker stopped refreshing this for longer than LOST_AFTER has lost its worker.
-HEARTBEAT_EVERY = timedelta(seconds=5)
+# A picked-up query whose worker stopped refreshing its heartbeat for `lost_after` has lost its worker.
 LOST_AFTER = timedelta(seconds=30)
 WORKER_LOST_MESSAGE = "The worker running this query stopped before it finished. Run the query again."
 
@@ -50,8 +49,10 @@ def backend_key(team_id: int, query_id: str) -> str:
 
 
 class StatusStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, lost_after: timedelta = LOST_AFTER) -> None:
         self.redis = redis
+        self.lost_after = lost_after
+        self.heartbeat_every = lost_after / 6
 
     async def save(self, status: QueryStatus) -> QueryStatus:
         status.expiration_time = utcnow() + STATUS_TTL
@@ -82,11 +83,11 @@ class StatusStore:
         return bool(await self.redis.delete(*keys))
 
     async def heartbeat(self, team_id: int, query_id: str) -> None:
-        await self.redis.set(_heartbeat_key(team_id, query_id), "1", ex=int(LOST_AFTER.total_seconds()))
+        await self.redis.set(_heartbeat_key(team_id, query_id), "1", px=int(self.lost_after.total_seconds() * 1000))
 
     async def _worker_lost(self, status: QueryStatus) -> bool:
         if status.complete or status.pickup_time is None:
             return False
-        if utcnow() - status.pickup_time < LOST_AFTER:
+        if utcnow() - status.pickup_time < self.lost_after:
             return False
         return not await self.redis.exists(_heartbeat_key(status.team_id, status.id))

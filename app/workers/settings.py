@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from app.db import create_engine, create_sessionmaker
+from app.execution.context import build_context
 from app.settings import get_settings
 from app.workers.queue import QUEUE_NAME, redis_settings
 from app.workers.tasks import TASKS
@@ -15,6 +16,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["settings"] = settings
     ctx["engine"] = create_engine(settings, pool_size=5)
     ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
+    ctx["execution"] = build_context(ctx["engine"], ctx["redis"], ctx["redis"], settings)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -31,3 +33,4 @@ class WorkerSettings:
     job_timeout = 600
     keep_result = 60
     health_check_interval = 10
+    allow_abort_jobs = True

@@ -58,7 +58,7 @@ def prepared(run: Run, key: str = "k1", interval: str | None = "day") -> Prepare
 @pytest.fixture
 def ctx(engine: AsyncEngine, redis: Redis, app: FastAPI) -> ExecutionContext:
     async def to_queue(job_id: str, kwargs: dict[str, Any]) -> None:
-        await enqueue(app.state.queue, "run_query", job_id=job_id, **kwargs)
+        await enqueue(app.state.queue, "run_query", kwargs, job_id=job_id)
 
     return ExecutionContext(
         engine=engine, cache=ResultCache(redis), statuses=StatusStore(redis), enqueue=to_queue
