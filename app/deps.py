@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth import AuthContext, authenticate
 from app.errors import NotFound, PermissionDenied
-from app.models import Project
 from app.execution.runner import ExecutionContext
+from app.models import Project
 from app.repositories import identity
 from app.settings import Settings
 

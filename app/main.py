@@ -13,8 +13,8 @@ from redis.asyncio import Redis
 
 from app.db import create_engine, create_sessionmaker
 from app.deps import declare_environment_id, declare_project_id
-from app.execution.context import build_context
 from app.errors import ERROR_RESPONSES, install_error_handlers
+from app.execution.context import build_context
 from app.middleware import BodySizeLimitMiddleware, TrailingSlashMiddleware
 from app.observability import ObservabilityMiddleware, configure_logging, metrics
 from app.responses import JSONResponse

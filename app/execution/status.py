@@ -83,7 +83,9 @@ class StatusStore:
         return bool(await self.redis.delete(*keys))
 
     async def heartbeat(self, team_id: int, query_id: str) -> None:
-        await self.redis.set(_heartbeat_key(team_id, query_id), "1", px=int(self.lost_after.total_seconds() * 1000))
+        await self.redis.set(
+            _heartbeat_key(team_id, query_id), "1", px=int(self.lost_after.total_seconds() * 1000)
+        )
 
     async def _worker_lost(self, status: QueryStatus) -> bool:
         if status.complete or status.pickup_time is None:

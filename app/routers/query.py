@@ -29,7 +29,9 @@ async def query_status(project: ProjectDep, execution: ExecutionDep, query_id: Q
     return JSONResponse(body, status_code=code)
 
 
-@router.delete("/{query_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require_scope("query:read")])
+@router.delete(
+    "/{query_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require_scope("query:read")]
+)
 async def cancel_query(project: ProjectDep, execution: ExecutionDep, query_id: QueryId) -> Response:
     await queries.stop(execution, project, query_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

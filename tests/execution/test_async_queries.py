@@ -145,7 +145,10 @@ class TestAsyncQuery:
             await client.post(f"/api/projects/{team.id}/query", json=body, headers=team.headers)
         ).status_code == 202
         await wait_for_backend(client, team, "slow-one")
-        assert await backends_waiting(engine) == 1
+        deadline = time.monotonic() + 10
+        while await backends_waiting(engine) != 1:
+            assert time.monotonic() < deadline, "the query never reached Postgres"
+            await asyncio.sleep(0.05)
 
         cancelled_at = time.monotonic()
         response = await client.delete(f"/api/projects/{team.id}/query/slow-one", headers=team.headers)

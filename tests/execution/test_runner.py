@@ -133,7 +133,7 @@ async def test_async_enqueues_once_and_reports_status(ctx: ExecutionContext, app
     assert again["query_status"]["start_time"] == body["query_status"]["start_time"]
     queued = await app.state.queue.queued_jobs(queue_name="analytics:queue")
     assert [job.job_id for job in queued] == ["q-1"]
-    assert queued[0].kwargs["query"] == {"kind": "X"}
+    assert queued[0].args[0]["query"] == {"kind": "X"}
     assert run.calls == 0
 
 
