@@ -114,7 +114,7 @@ class QueryIR:
     formulas: tuple[Formula, ...] = ()
     smoothing_intervals: int = 1
     # Stickiness
-    interval_count: int = 1
+    interval_count: int | None = None  # None: calendar intervals; N: N whole intervals back from the end
     cumulative: bool = False
     criteria: StickinessCriteria | None = None
     # Lifecycle

@@ -39,7 +39,16 @@ MAX_STRING = 65_535
 MAX_GROUP_DEPTH = 5  # the top-level group plus three levels of nested groups
 DEFAULT_BREAKDOWN_LIMIT = 25
 PROPERTY_MATH = frozenset({"sum", "avg", "min", "max", "median", "p75", "p90", "p95", "p99"})
-ACTOR_MATH = frozenset({"dau", "weekly_active", "monthly_active", "unique_session", "first_time_for_user"})
+ACTOR_MATH = frozenset(
+    {
+        "dau",
+        "weekly_active",
+        "monthly_active",
+        "unique_session",
+        "first_time_for_user",
+        "first_matching_event_for_user",
+    }
+)
 COUNT_PER_ACTOR_MATH = frozenset(
     f"{agg}_count_per_actor" for agg in ("avg", "min", "max", "median", "p75", "p90", "p95", "p99")
 )
@@ -353,7 +362,7 @@ def normalize(node: QueryNode) -> QueryIR:
         return QueryIR(
             **common,
             compare=compare(node.compare_filter),
-            interval_count=node.interval_count or 1,
+            interval_count=node.interval_count,
             cumulative=bool(sticky and sticky.computed_as == "cumulative"),
             criteria=StickinessCriteria(criteria.operator, criteria.value) if criteria else None,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, DateTime, FromClause, String, Subquery, and_, false, literal, select
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -67,8 +67,20 @@ def from_clause(join_persons: bool) -> FromClause:
     )
 
 
+def filters(ir: QueryIR, series: Series, ctx: CompileContext) -> list[ColumnElement[bool]]:
+    """The property filters: the series', the query's and (when asked) the test-account filters."""
+    groups = [series.properties, ir.properties, ctx.test_accounts if ir.filter_test_accounts else EMPTY_GROUP]
+    return [c for g in groups if (c := group_condition(g, ctx.timezone)) is not None]
+
+
 def conditions(
-    ir: QueryIR, series: Series, ctx: CompileContext, lower: datetime | None, upper: datetime | None
+    ir: QueryIR,
+    series: Series,
+    ctx: CompileContext,
+    lower: datetime | None,
+    upper: datetime | None,
+    *,
+    with_filters: bool = True,
 ) -> list[ColumnElement[bool]]:
     """team first (the Citus distribution column), then event, time, filters."""
     where: list[ColumnElement[bool]] = [EVENTS.c.team_id == literal(ctx.team_id)]
@@ -78,9 +90,14 @@ def conditions(
         where.append(EVENTS.c.timestamp >= literal(lower, DateTime(timezone=True)))
     if upper is not None:
         where.append(EVENTS.c.timestamp <= literal(upper, DateTime(timezone=True)))
-    groups = [series.properties, ir.properties, ctx.test_accounts if ir.filter_test_accounts else EMPTY_GROUP]
-    where.extend(c for g in groups if (c := group_condition(g, ctx.timezone)) is not None)
+    if with_filters:
+        where.extend(filters(ir, series, ctx))
     return where
+
+
+# Which event per person `first` keeps: the first of the series that then has to match the filters
+# ("ever", PostHog's first_time_for_user), or the first that matches them ("matching").
+FirstEvent = Literal["ever", "matching"]
 
 
 def rows(
@@ -91,10 +108,10 @@ def rows(
     lower: datetime | None,
     upper: datetime | None,
     extra: Mapping[str, ColumnElement[Any]] | None = None,
-    first_per_person: bool = False,
+    first: FirstEvent | None = None,
 ) -> Subquery:
-    """Matching events as a subquery. With `first_per_person`, only each person's first matching
-    event before `upper` (for `first_time_for_user`); `lower` then applies to that first event."""
+    """Matching events as a subquery. With `first`, only each person's first event before `upper`;
+    `lower` then applies to that first event."""
     columns = [
         EVENTS.c.timestamp.label("ts"),
         EVENTS.c.person_id.label("person_id"),
@@ -102,24 +119,32 @@ def rows(
         *(expression.label(name) for name, expression in (extra or {}).items()),
     ]
     source = from_clause(needs_persons(ir, series, ctx))
-    if not first_per_person:
+    if first is None:
         return (
             select(*columns)
             .select_from(source)
             .where(*conditions(ir, series, ctx, lower, upper))
             .subquery("rows")
         )
-    first = (
+    checks = filters(ir, series, ctx) if first == "ever" else []
+    if checks:
+        columns.append(and_(*checks).label("matches"))
+    earliest = (
         select(*columns)
         .select_from(source)
-        .where(*conditions(ir, series, ctx, None, upper), EVENTS.c.person_id.is_not(None))
+        .where(
+            *conditions(ir, series, ctx, None, upper, with_filters=first == "matching"),
+            EVENTS.c.person_id.is_not(None),
+        )
         .order_by(EVENTS.c.person_id, EVENTS.c.timestamp)
         .ext(distinct_on(EVENTS.c.person_id))
         .subquery("first_events")
     )
-    bounded = select(first)
+    bounded = select(*(earliest.c[c.name] for c in columns if c.name != "matches"))
+    if checks:
+        bounded = bounded.where(earliest.c.matches)
     if lower is not None:
-        bounded = bounded.where(first.c.ts >= literal(lower, DateTime(timezone=True)))
+        bounded = bounded.where(earliest.c.ts >= literal(lower, DateTime(timezone=True)))
     return bounded.subquery("rows")
 
 
