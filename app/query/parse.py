@@ -47,6 +47,12 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def _is_union_tag(part: str) -> bool:
+    """Pydantic names union members by type (`list[...]`, `PropertyGroupFilter`); our fields are
+    lower-case names."""
+    return "[" in part or part[:1].isupper()
+
+
 def field_path(payload: Any, loc: tuple[int | str, ...]) -> str:
     """Pydantic's error location without union tags and RootModel wrappers."""
     parts: list[str] = []
@@ -56,6 +62,10 @@ def field_path(payload: Any, loc: tuple[int | str, ...]) -> str:
             continue
         if isinstance(node, dict) and part not in node and part in (node.get("kind"), node.get("type")):
             continue  # a discriminated union's tag, not a field
+        if isinstance(part, str) and (
+            isinstance(node, list) or (isinstance(node, dict) and part not in node and _is_union_tag(part))
+        ):
+            continue  # a plain union's member name (`list[AnyPropertyFilter]`, `PropertyGroupFilter`)
         parts.append(str(part))
         if isinstance(node, dict):
             node = node.get(part)

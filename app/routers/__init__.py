@@ -6,9 +6,10 @@
 
 from fastapi import APIRouter
 
-from app.routers import health, personal_api_keys, projects, users
+from app.routers import actions, health, personal_api_keys, projects, users
 from app.routers import query as query_routes
 
 PROJECT_ROUTERS: list[APIRouter] = [projects.project_router]
 PROJECT_ROUTERS.append(query_routes.router)
+PROJECT_ROUTERS.append(actions.router)
 GLOBAL_ROUTERS: list[APIRouter] = [health.router, projects.router, users.router, personal_api_keys.router]
