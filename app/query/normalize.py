@@ -211,10 +211,12 @@ def _series(node: schema.SeriesNode, order: int) -> Series:
     multiplier = item.math_multiplier
     if multiplier is not None and not math.isfinite(multiplier):
         raise _fail("A finite number is required.", f"{attr}__math_multiplier")
-    filters = [*(item.properties or []), *(item.fixed_properties or [])]
-    group = PropertyGroup(
-        "AND", tuple(property_filter(f, f"{attr}__properties__{i}") for i, f in enumerate(filters))
-    )
+    filters = [
+        property_filter(f, f"{attr}__{field}__{i}")
+        for field, found in (("properties", item.properties), ("fixedProperties", item.fixed_properties))
+        for i, f in enumerate(found or [])
+    ]
+    group = PropertyGroup("AND", tuple(filters))
     if isinstance(item, schema.EventsNode):
         if item.event is not None:
             check_text(item.event, f"{attr}__event", max_length=400)

@@ -1,7 +1,7 @@
 """Parse: a JSON payload into a generated Pydantic query node (InsightVizNode unwrapped).
 
 Bad payloads raise a 400 `ValidationError` whose `attr` is the failing field's path joined with `__`
-(PostHog's DRF style, e.g. `series__0__math`).
+(PostHog's DRF style, e.g. `series__0__math`), relative to the insight query node.
 """
 
 from __future__ import annotations
@@ -82,32 +82,31 @@ def validation_error(exc: pydantic.ValidationError, payload: Any, prefix: str = 
     attr = "__".join(p for p in (prefix, path) if p) or None
     message = str(first.get("msg", "Invalid input.")).removeprefix("Value error, ")
     if first.get("type") == "missing":
-        message = "This field is required."
+        return ValidationError("This field is required.", code="required", attr=attr)
     return ValidationError(message, code="invalid_input", attr=attr)
 
 
 def parse_query(payload: Mapping[str, Any]) -> QueryNode:
+    """The insight query node; an `InsightVizNode` is unwrapped to its `source`, and errors name fields
+    inside that query (`series__0__math`), as the normalizer's errors do."""
     if not isinstance(payload, Mapping):
         raise ValidationError("The query must be a JSON object.", attr="query")
     if _depth(payload) > MAX_DEPTH:
         raise ValidationError("The query is nested too deeply.", attr="query")
     data: Any = dict(payload)
-    prefix = ""
     if data.get("kind") == "InsightVizNode":
-        data, prefix = data.get("source"), "source"
+        data = data.get("source")
         if not isinstance(data, dict):
             raise ValidationError("This field is required.", code="required", attr="source")
     kind = data.get("kind")
     model = NODE_MODELS.get(kind) if isinstance(kind, str) else None
     if model is None:
         raise ValidationError(
-            f"Unsupported query kind: {str(kind)[:100]!r}.",
-            code="invalid_choice",
-            attr="__".join(p for p in (prefix, "kind") if p),
+            f"Unsupported query kind: {str(kind)[:100]!r}.", code="invalid_choice", attr="kind"
         )
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise validation_error(exc, data, prefix) from None
+        raise validation_error(exc, data) from None
     except RecursionError:
         raise ValidationError("The query is nested too deeply.", attr="query") from None
