@@ -197,6 +197,40 @@ class TestRanges:
         body = await run_query(query, TeamContext(id=team.id), NOW)
         assert body["results"][0]["data"] == [1.0, 0.0]
 
+    async def test_all_time_starts_on_the_first_events_local_day(
+        self, engine: AsyncEngine, team: Team, run_query: RunQuery
+    ) -> None:
+        person = new_person()
+        await insert_persons(engine, team.id, [person])
+        moments = [
+            datetime(2024, 3, 9, 20, tzinfo=UTC),
+            datetime(2024, 3, 12, 5, tzinfo=UTC),
+        ]  # 10th in Kolkata
+        await insert_events(engine, team.id, [EventRow("e", m, person.uuid) for m in moments])
+        query = trends([{"kind": "EventsNode", "event": "e"}], dateRange={"date_from": "all"})
+        body = await run_query(query, TeamContext(id=team.id, timezone="Asia/Kolkata"), NOW)
+        [item] = body["results"]
+        assert item["days"][0] == "2024-03-10"
+        assert item["days"][-1] == "2024-03-14"
+        assert item["data"] == [1.0, 0.0, 1.0, 0.0, 0.0]
+        assert body["resolved_date_range"]["date_from"] == "2024-03-10T00:00:00+05:30"
+
+    async def test_breakdown_normalize_url_merges_trailing_slashes(
+        self, engine: AsyncEngine, team: Team, run_query: RunQuery
+    ) -> None:
+        person = new_person()
+        await insert_persons(engine, team.id, [person])
+        urls = ["https://a.com/x", "https://a.com/x/", "https://a.com/x?", "https://a.com/y#", "/"]
+        rows = [EventRow("e", NOW - timedelta(hours=1), person.uuid, {"$current_url": u}) for u in urls]
+        await insert_events(engine, team.id, rows)
+        query = trends(
+            [{"kind": "EventsNode", "event": "e"}],
+            breakdownFilter={"breakdown": "$current_url", "breakdown_normalize_url": True},
+        )
+        body = await run_query(query, TeamContext(id=team.id), NOW)
+        got = {item["breakdown_value"]: item["count"] for item in body["results"]}
+        assert got == {"https://a.com/x": 3.0, "https://a.com/y": 1.0, "/": 1.0}  # PostHog keeps the root
+
     async def test_compare_to_a_week_earlier(
         self, data: dataset.Dataset, team: Team, run_query: RunQuery
     ) -> None:
