@@ -157,6 +157,33 @@ class TestIntervalCount:
         assert len(expected) == -(-21 // count)
         assert body["results"][0]["data"] == expected
 
+    @pytest.mark.parametrize(
+        ("interval", "count", "date_from"), [("week", 2, "-30d"), ("month", 1, "-1mStart")]
+    )
+    async def test_weeks_and_months_count_whole_intervals_back(
+        self,
+        data: dataset.Dataset,
+        team: Team,
+        run_query: RunQuery,
+        interval: str,
+        count: int,
+        date_from: str,
+    ) -> None:
+        payload = query(interval=interval, intervalCount=count, dateRange={"date_from": date_from})
+        body = await run_query(payload, TeamContext(id=team.id, timezone="America/Los_Angeles"), NOW)
+        today = local(NOW, "America/Los_Angeles").date()
+        start = (
+            today - timedelta(days=30) if date_from == "-30d" else today.replace(day=1, month=today.month - 1)
+        )
+        window = Window(
+            "America/Los_Angeles",
+            interval,
+            datetime.combine(start, time()),
+            datetime.combine(today, time.max),
+        )
+        expected, _ = stickiness(of(data), window, interval_count=count)
+        assert body["results"][0]["data"] == expected
+
     async def test_hand_checked_pairs_of_days(
         self, engine: AsyncEngine, team: Team, run_query: RunQuery
     ) -> None:
