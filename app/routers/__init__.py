@@ -6,9 +6,15 @@
 
 from fastapi import APIRouter
 
-from app.routers import health, personal_api_keys, projects, users
+from app.routers import capture, health, personal_api_keys, projects, users
 from app.routers import query as query_routes
 
 PROJECT_ROUTERS: list[APIRouter] = [projects.project_router]
 PROJECT_ROUTERS.append(query_routes.router)
-GLOBAL_ROUTERS: list[APIRouter] = [health.router, projects.router, users.router, personal_api_keys.router]
+GLOBAL_ROUTERS: list[APIRouter] = [
+    capture.router,
+    health.router,
+    projects.router,
+    users.router,
+    personal_api_keys.router,
+]

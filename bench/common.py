@@ -1,0 +1,82 @@
+"""What the benchmarks share: a scratch database, the demo dataset as stored rows, timing helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from app.ingestion.demo import DemoDataset
+from app.ingestion.events import normalize_event
+from app.runtime import migrate
+from app.settings import Settings
+
+ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# A fixed end date: every run of a benchmark measures the very same events.
+DEMO_END = datetime(2026, 11, 1, tzinfo=UTC)
+EVENT_COLUMNS = (
+    "uuid", "team_id", "event", "distinct_id", "person_id", "timestamp", "properties", "elements_chain",
+    "$session_id",
+)  # fmt: skip
+
+
+def database_url(name: str) -> str:
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+async def reset_database(name: str) -> str:
+    """Drops and recreates database `name`, migrated to head; returns its URL."""
+    if not name.isidentifier():
+        raise SystemExit(f"database name must be a plain identifier, got {name!r}")
+    admin = await asyncpg.connect(ADMIN_URL)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = database_url(name)
+    await asyncio.to_thread(migrate, Settings(DATABASE_URL=url))  # alembic runs its own event loop
+    return url
+
+
+def demo_rows(events: int, team_id: int, days: int = 30, seed: int = 1) -> Iterator[list[tuple[Any, ...]]]:
+    """The demo dataset as `events` rows (one person per distinct id), a list per day."""
+    persons: dict[str, uuid.UUID] = {}
+    now = datetime.now(UTC)
+    for day in DemoDataset(events=events, days=days, seed=seed, end=DEMO_END).batches():
+        rows = []
+        for index, raw in enumerate(day):
+            e = normalize_event(raw, index=index, now=now, sent_at=None)
+            person = persons.setdefault(e.distinct_id, uuid.uuid4())
+            rows.append(
+                (e.uuid, team_id, e.event, e.distinct_id, person, e.timestamp, e.properties_json(),
+                 e.elements_chain, e.session_id)
+            )  # fmt: skip
+        yield rows
+
+
+async def timed(run: Callable[[], Awaitable[Any]], repeat: int) -> list[float]:
+    """Wall-clock seconds of `repeat` runs (after one warm-up run)."""
+    await run()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        await run()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def p50(times: list[float]) -> float:
+    return statistics.median(times)
+
+
+def p95(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
