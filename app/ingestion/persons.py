@@ -212,6 +212,7 @@ class PersonResolver:
         people = sorted(updates)
         if not people:
             return
+        # Locked in uuid order first, so two batches updating the same persons never deadlock.
         await self.db.execute(
             "SELECT 1 FROM persons WHERE team_id = $1 AND uuid = ANY($2) ORDER BY uuid FOR UPDATE",
             self.team_id,
@@ -229,16 +230,15 @@ class PersonResolver:
 
 
 # `(once || stored) || assigned - removed`: see person_updates for why this equals applying the events.
-UPDATE_PERSONS = """
+# Computed from `p.properties`, the row being updated: under concurrent updates Postgres re-evaluates the
+# expressions on the newest version of the row, so no update is lost.
+NEW_PROPERTIES = """((t.once::jsonb || p.properties) || t.assigned::jsonb)
+    - ARRAY(SELECT jsonb_array_elements_text(t.removed::jsonb))"""
+UPDATE_PERSONS = f"""
 UPDATE persons AS p
-SET properties = u.new_properties, is_identified = p.is_identified OR u.identified, version = p.version + 1
-FROM (
-    SELECT t.uuid, t.identified, ((t.once::jsonb || q.properties) || t.assigned::jsonb)
-        - ARRAY(SELECT jsonb_array_elements_text(t.removed::jsonb)) AS new_properties
-    FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::bool[])
-        AS t(uuid, once, assigned, removed, identified)
-    JOIN persons AS q ON q.team_id = $1 AND q.uuid = t.uuid
-) AS u
-WHERE p.team_id = $1 AND p.uuid = u.uuid
-    AND (u.new_properties IS DISTINCT FROM p.properties OR (u.identified AND NOT p.is_identified))
-"""
+SET properties = {NEW_PROPERTIES}, is_identified = p.is_identified OR t.identified, version = p.version + 1
+FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::bool[])
+    AS t(uuid, once, assigned, removed, identified)
+WHERE p.team_id = $1 AND p.uuid = t.uuid
+    AND ({NEW_PROPERTIES} IS DISTINCT FROM p.properties OR (t.identified AND NOT p.is_identified))
+"""  # noqa: S608 - a constant expression, no input
