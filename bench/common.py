@@ -103,3 +103,50 @@ async def wait_healthy(url: str, within: float = 60) -> None:
                 pass
             await asyncio.sleep(0.2)
     raise SystemExit(f"{url} did not become healthy")
+
+
+async def demo_database(events: int, days: int = 90, seed: int = 1) -> tuple[str, int]:
+    """A database holding the demo dataset of `events` events, loaded through the ingestion pipeline
+    (persons, merges, definitions); kept between runs and reused when it already holds them."""
+    from app.db import create_engine, create_sessionmaker
+    from app.ingestion.bulk import ImportReport, import_events
+    from app.ingestion.pipeline import Ingestor
+    from app.services import identity as identity_service
+
+    name = f"bench_demo_{events}_{days}_{seed}"
+    url = database_url(name)
+    try:
+        connection = await asyncpg.connect(url)
+        try:
+            stored = await connection.fetchval("SELECT count(*) FROM events")
+            team_id = await connection.fetchval("SELECT min(id) FROM projects")
+        finally:
+            await connection.close()
+        if stored == events and team_id is not None:
+            return url, int(team_id)
+    except (asyncpg.InvalidCatalogNameError, asyncpg.UndefinedTableError):
+        pass
+    await reset_database(name)
+    engine = create_engine(Settings(DATABASE_URL=url), pool_size=2)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            project = (await identity_service.bootstrap(session)).project
+            await session.commit()
+        started = time.monotonic()
+        now = datetime.now(UTC)
+
+        def numbered() -> Iterator[tuple[int, Any]]:
+            number = 0
+            for day in DemoDataset(events=events, days=days, seed=seed, end=DEMO_END).batches():
+                for raw in day:
+                    number += 1
+                    yield number, normalize_event(raw, index=number, now=now, sent_at=None)
+
+        report = await import_events(Ingestor(engine), project.id, numbered(), ImportReport())
+        async with engine.connect() as connection:
+            raw_connection = (await connection.get_raw_connection()).driver_connection
+            await raw_connection.execute("VACUUM ANALYZE")
+        print(f"loaded {report.imported:,} demo events in {time.monotonic() - started:.0f} s", flush=True)
+        return url, project.id
+    finally:
+        await engine.dispose()
