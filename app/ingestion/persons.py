@@ -8,9 +8,11 @@
   "undefined", …) never merge, as in PostHog.
 - `$set` / `$set_once` / `$unset` are folded per person (`person_updates`) and applied in one statement.
 
-Concurrency: batches of one project take a shared advisory lock; a batch that merges persons takes it
-exclusively, so no batch can stamp events with a person that a concurrent merge is deleting. Rows are
-inserted and locked in sorted order, so concurrent batches never deadlock.
+Concurrency: batches of one project run under a shared advisory lock, so they proceed side by side
+(linking a new id to a person, as most `$identify`s do, is safe there). Only a real merge deletes a
+person and rewrites events: a batch that needs one raises `NeedsExclusiveLock` and is rerun under the
+exclusive lock, so no batch can ever stamp events with a person that a merge is deleting. The same
+happens when a concurrent batch links an id first. Rows are inserted and locked in sorted order.
 """
 
 from __future__ import annotations
@@ -57,12 +59,17 @@ def _json(value: dict[str, Any]) -> str:
     return orjson.dumps(value).replace(b"\\u0000", b"\\ufffd").decode()
 
 
+class NeedsExclusiveLock(Exception):
+    """The batch must be rerun (in a new transaction) under the project's exclusive person lock."""
+
+
 class PersonResolver:
     """Resolves one batch: `mapping` ends as distinct id → person uuid for every event."""
 
-    def __init__(self, connection: Connection, team_id: int) -> None:
+    def __init__(self, connection: Connection, team_id: int, *, exclusive: bool = False) -> None:
         self.db = connection
         self.team_id = team_id
+        self.exclusive = exclusive
         self.mapping: dict[str, uuid_lib.UUID] = {}
         self.identified: dict[uuid_lib.UUID, bool] = {}
 
@@ -72,8 +79,9 @@ class PersonResolver:
             for e in events
             if (other := e.merge_from) and other != e.distinct_id
         ]
-        lock = EXCLUSIVE_LOCK if merges else SHARED_LOCK
-        await self.db.execute(lock, PERSONS_LOCK_CLASS, self.team_id)
+        await self.db.execute(
+            EXCLUSIVE_LOCK if self.exclusive else SHARED_LOCK, PERSONS_LOCK_CLASS, self.team_id
+        )
         await self._load({e.distinct_id for e in events} | {other for _, other, _ in merges})
         for into, other, at in merges:
             await self._join(into, other, at)
@@ -101,17 +109,19 @@ class PersonResolver:
         return self.identified[person]
 
     async def _link(self, distinct_id: str, person: uuid_lib.UUID) -> None:
-        await self.db.execute(
+        linked = await self.db.fetchval(
             "INSERT INTO person_distinct_ids (team_id, distinct_id, person_id) VALUES ($1, $2, $3) "
-            "ON CONFLICT (team_id, distinct_id) DO UPDATE SET person_id = EXCLUDED.person_id",
+            "ON CONFLICT (team_id, distinct_id) DO NOTHING RETURNING person_id",
             self.team_id,
             distinct_id,
             person,
         )
+        if linked is None:
+            # A concurrent batch linked it since we looked: what was a link is now a merge.
+            raise NeedsExclusiveLock
         self.mapping[distinct_id] = person
 
     async def _join(self, into_id: str, other_id: str, at: datetime) -> None:
-        """Runs under the exclusive lock: no other batch of this project changes persons meanwhile."""
         if into_id.lower() in ILLEGAL_IDS or other_id.lower() in ILLEGAL_IDS:
             return
         into, other = self.mapping.get(into_id), self.mapping.get(other_id)
@@ -128,6 +138,8 @@ class PersonResolver:
         elif other is None:
             await self._link(other_id, into)
         elif into != other and not await self._is_identified(other):
+            if not self.exclusive:
+                raise NeedsExclusiveLock
             await self._merge(into, other)
 
     async def _merge(self, into: uuid_lib.UUID, other: uuid_lib.UUID) -> None:

@@ -11,15 +11,17 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from asyncpg import exceptions as pg_errors
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.ingestion import definitions
 from app.ingestion.definitions import DefinitionsCache
 from app.ingestion.events import CapturedEvent
-from app.ingestion.persons import PersonResolver
+from app.ingestion.persons import NeedsExclusiveLock, PersonResolver
 from app.ingestion.writer import insert_events
 
 logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +48,26 @@ class Ingestor:
             # Raw asyncpg for array binds; the transaction is asyncpg's own, so SQLAlchemy never
             # begins one of its own on this connection (it only returns it to the pool).
             raw: Any = (await connection.get_raw_connection()).driver_connection
-            async with raw.transaction():
-                persons = await PersonResolver(raw, team_id).resolve(events)
-                stored = await insert_events(raw, team_id, events, persons)
+            stored = await self._write(raw, team_id, events)
             await self._upkeep(raw, team_id, events)
         return IngestResult(len(events), stored)
+
+    async def _write(self, raw: Any, team_id: int, events: list[CapturedEvent]) -> int:
+        """Persons and events in one transaction; rerun exclusively when a real merge needs it, and
+        again when Postgres broke a deadlock (the rolled-back attempt left nothing behind)."""
+        exclusive = False
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                async with raw.transaction():
+                    persons = await PersonResolver(raw, team_id, exclusive=exclusive).resolve(events)
+                    return await insert_events(raw, team_id, events, persons)
+            except NeedsExclusiveLock:
+                exclusive = True
+            except pg_errors.DeadlockDetectedError:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                logger.warning("ingestion deadlock for project %s, retrying", team_id)
+        raise RuntimeError("unreachable: every attempt returns or raises")
 
     async def _upkeep(self, raw: Any, team_id: int, events: list[CapturedEvent]) -> None:
         rows = self.definitions.pending(team_id, events)

@@ -229,3 +229,25 @@ async def test_concurrent_updates_of_one_person_lose_nothing(ingest: Any, stored
     )
     persons = await stored.persons(team.id)
     assert persons["busy"]["properties"] == {f"k{i}": i for i in range(12)}
+
+
+async def test_identify_racing_the_first_event_of_the_anonymous_id(
+    ingest: Any, stored: Stored, team: Team
+) -> None:
+    """Both batches see `anon-i` unseen; whichever links it second must merge, not overwrite."""
+    for i in range(15):
+        await asyncio.gather(
+            ingest({"event": "$pageview", "distinct_id": f"anon-{i}", "properties": {"$set": {"first": i}}}),
+            ingest(
+                {
+                    "event": "$identify",
+                    "distinct_id": f"user-{i}",
+                    "properties": {"$anon_distinct_id": f"anon-{i}"},
+                }
+            ),
+        )
+    persons = await stored.persons(team.id)
+    assert all(persons[f"anon-{i}"]["uuid"] == persons[f"user-{i}"]["uuid"] for i in range(15))
+    assert all(persons[f"user-{i}"]["properties"] == {"first": i} for i in range(15))
+    assert await stored.count("persons", team.id) == 15
+    await assert_consistent(stored, team.id)
