@@ -6,10 +6,16 @@
 
 from fastapi import APIRouter
 
-from app.routers import actions, health, personal_api_keys, projects, users
+from app.routers import actions, capture, health, personal_api_keys, projects, users
 from app.routers import query as query_routes
 
 PROJECT_ROUTERS: list[APIRouter] = [projects.project_router]
 PROJECT_ROUTERS.append(query_routes.router)
 PROJECT_ROUTERS.append(actions.router)
-GLOBAL_ROUTERS: list[APIRouter] = [health.router, projects.router, users.router, personal_api_keys.router]
+GLOBAL_ROUTERS: list[APIRouter] = [
+    capture.router,
+    health.router,
+    projects.router,
+    users.router,
+    personal_api_keys.router,
+]
