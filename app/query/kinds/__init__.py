@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from app.query.kinds import lifecycle, stickiness, trends
+from app.query.kinds import funnels, lifecycle, stickiness, trends
 from app.query.kinds.base import Plan, Runner
 
 RUNNERS: dict[str, Runner] = {
     "TrendsQuery": trends.run,
     "StickinessQuery": stickiness.run,
     "LifecycleQuery": lifecycle.run,
+    "FunnelsQuery": funnels.run,
 }
 
 __all__ = ["RUNNERS", "Plan", "Runner"]
