@@ -60,9 +60,10 @@ def _first_step(flags: list[bool]) -> float:
     return next((i for i, hit in enumerate(flags) if hit), float("inf"))
 
 
-def _walk_ordered(
-    f: Funnel, evs: list[EventRow], flags: list[list[bool]], i: int
-) -> tuple[int, list[datetime], bool]:
+Walk = tuple[int, list[datetime | None], bool]  # steps reached, when each step was reached, excluded
+
+
+def _walk_ordered(f: Funnel, evs: list[EventRow], flags: list[list[bool]], i: int) -> Walk:
     n, deadline = len(f.steps), evs[i].timestamp + f.window
     rows = [i]
     for k in range(1, n):
@@ -84,49 +85,53 @@ def _walk_ordered(
             ts = evs[j].timestamp
             if match(evs[j]) and (ts <= limit if inclusive else ts < limit):
                 excluded = True
-    return len(rows), times, excluded
+    return len(rows), [*times, *([None] * (n - len(rows)))], excluded
 
 
-def _walk_unordered(
-    f: Funnel, evs: list[EventRow], flags: list[list[bool]], i: int
-) -> tuple[int, list[datetime], bool]:
+def _walk_unordered(f: Funnel, evs: list[EventRow], flags: list[list[bool]], i: int) -> Walk:
     deadline = evs[i].timestamp + f.window
-    firsts = []
+    per_step: list[datetime | None] = []
     for k in range(len(f.steps)):
         hit = next((evs[j].timestamp for j in range(i, len(evs)) if flags[j][k]), None)
-        if hit is not None and hit <= deadline:
-            firsts.append(hit)
-    times = sorted(firsts)
-    done = len(times) == len(f.steps)
+        per_step.append(hit if hit is not None and hit <= deadline else None)
+    reached = [t for t in per_step if t is not None]
+    done = len(reached) == len(f.steps)
     excluded = any(
-        match(evs[j]) and (evs[j].timestamp < times[-1] if done else evs[j].timestamp <= deadline)
+        match(evs[j]) and (evs[j].timestamp < max(reached) if done else evs[j].timestamp <= deadline)
         for match, _, _ in f.exclusions
         for j in range(i + 1, len(evs))
     )
-    return len(times), times, excluded
+    return len(reached), per_step, excluded
 
 
 def _best_run(f: Funnel, evs: list[EventRow], flags: list[list[bool]]) -> Run | None:
-    evs_flags = sorted(
-        zip(evs, flags, strict=True), key=lambda p: (p[0].timestamp, _first_step(p[1]), p[0].uuid)
-    )
-    evs, flags = [p[0] for p in evs_flags], [p[1] for p in evs_flags]
+    """The entry reaching most steps, then not excluded, then finishing first, then the latest
+    entry, then the one with the latest step times."""
+    pairs = sorted(zip(evs, flags, strict=True), key=lambda p: (p[0].timestamp, _first_step(p[1]), p[0].uuid))
+    evs, flags = [p[0] for p in pairs], [p[1] for p in pairs]
     candidates = []
     for i in range(len(evs)):
         if f.order == "unordered":
             if not any(flags[i]):
                 continue
-            depth, times, excluded = _walk_unordered(f, evs, flags, i)
+            depth, per_step, excluded = _walk_unordered(f, evs, flags, i)
         else:
             if not flags[i][0]:
                 continue
-            depth, times, excluded = _walk_ordered(f, evs, flags, i)
-        latest = (evs[i].timestamp, _first_step(flags[i]), evs[i].uuid)
-        candidates.append((depth, not excluded, -times[-1].timestamp(), latest, times, excluded))
+            depth, per_step, excluded = _walk_ordered(f, evs, flags, i)
+        reached = [t for t in per_step if t is not None]
+        rank = (
+            depth,
+            not excluded,
+            -max(reached).timestamp(),
+            (evs[i].timestamp, _first_step(flags[i])),
+            [t.timestamp() if t else 0.0 for t in per_step],
+        )
+        candidates.append((rank, sorted(reached), excluded, evs[i].timestamp))
     if not candidates:
         return None
-    depth, _, _, (entry, _, _), times, excluded = max(candidates, key=lambda c: c[:4])
-    return None if excluded else Run(depth, times, entry)
+    rank, times, excluded, entry = max(candidates, key=lambda c: c[0])
+    return None if excluded else Run(rank[0], times, entry)
 
 
 def _in_range(f: Funnel, e: EventRow) -> bool:

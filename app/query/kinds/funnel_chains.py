@@ -32,19 +32,21 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Float,
+    Integer,
     Interval,
     Subquery,
     and_,
     case,
+    cast,
     column,
     false,
     func,
     literal,
-    not_,
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by, array, distinct_on
+from sqlalchemy.dialects.postgresql import aggregate_order_by, array
 
 from app.query.kinds.funnel_rows import Partitioned, exclusion, step
 from app.query.specs import FunnelSpec
@@ -152,7 +154,6 @@ def _ordered_entries(spec: FunnelSpec, n: int, part: Partitioned, windows: _Wind
             *(t.c[k] for k in part.keys),
             t.c.ts.label("entry"),
             t.c.first_step.label("entry_step"),
-            t.c.uuid.label("entry_uuid"),
             deadline.label("deadline"),
             case(*((reached[m], literal(m + 1)) for m in range(n - 1, 0, -1)), else_=literal(1)).label(
                 "depth"
@@ -174,7 +175,6 @@ def _ordered_entries(spec: FunnelSpec, n: int, part: Partitioned, windows: _Wind
         *(d[k] for k in part.keys),
         d.entry,
         d.entry_step,
-        d.entry_uuid,
         d.depth,
         (or_(*excluded) if excluded else false()).label("excluded"),
         func.coalesce(*reversed(times)).label("completion"),
@@ -200,7 +200,6 @@ def _unordered_entries(spec: FunnelSpec, n: int, part: Partitioned, windows: _Wi
             *(t.c[k] for k in part.keys),
             t.c.ts.label("entry"),
             t.c.first_step.label("entry_step"),
-            t.c.uuid.label("entry_uuid"),
             deadline.label("deadline"),
             *(case((t.c[f"f{k}"] <= deadline, t.c[f"f{k}"])).label(time(k)) for k in range(n)),
             *(t.c[_next_exclusion(e)] for e in range(len(spec.exclusions))),
@@ -223,7 +222,6 @@ def _unordered_entries(spec: FunnelSpec, n: int, part: Partitioned, windows: _Wi
         *(c[k] for k in part.keys),
         c.entry,
         c.entry_step,
-        c.entry_uuid,
         c.depth,
         (or_(*excluded) if excluded else false()).label("excluded"),
         c.completion,
@@ -238,6 +236,11 @@ def entries(spec: FunnelSpec, n: int, part: Partitioned) -> Subquery:
     return _ordered_entries(spec, n, part, windows)
 
 
+def epoch(value: ColumnElement[Any]) -> ColumnElement[float]:
+    """Seconds since the epoch (or in an interval) as float8 (`date_part`, cheaper than numeric)."""
+    return func.date_part(literal("epoch"), value, type_=Float)
+
+
 def best(
     spec: FunnelSpec,
     n: int,
@@ -245,29 +248,42 @@ def best(
     keys: Sequence[str],
     period: ColumnElement[Any] | None = None,
 ) -> Subquery:
-    """Each run's (or, with `period`, each run's per-period) best entry; excluded runs dropped."""
-    group = [found.c[k] for k in keys]
-    extra = [period.label("period")] if period is not None else []
-    group_by: list[ColumnElement[Any]] = [*group, *([period] if period is not None else [])]
-    chosen = (
-        select(*found.c, *extra)
-        .order_by(
-            *group_by,
-            found.c.depth.desc(),
-            found.c.excluded.asc(),
-            found.c.completion.asc(),
-            found.c.entry.desc(),  # the latest entry, in the rows' order
-            found.c.entry_step.desc(),
-            found.c.entry_uuid.desc(),
-        )
-        .ext(distinct_on(*group_by))
-        .subquery("funnel_best")
+    """Each run's (with `period`, each run's per-period) best entry; runs whose best is excluded drop.
+
+    The best entry has the greatest ranking array [depth, clean, -completion, entry, entry step,
+    t0..t{n-1}]: most steps, then not excluded, then finishing first, then the latest entry (in the
+    rows' order), then the latest step times. Times are epoch seconds in float8, which keeps every
+    microsecond of this era apart. One aggregate, instead of sorting every entry."""
+    group: list[ColumnElement[Any]] = [found.c[k] for k in keys]
+    if period is not None:
+        group.append(period.label("period"))
+    c = found.c
+    ranking = array[Any](
+        [
+            cast(c.depth, Float),
+            case((c.excluded, literal(0.0)), else_=literal(1.0)),
+            -epoch(c.completion),
+            epoch(c.entry),
+            cast(c.entry_step, Float),
+            *(func.coalesce(epoch(c[time(k)]), literal(0.0)) for k in range(n)),
+        ],
+        type_=Float,
     )
-    clean = select(*chosen.c).where(not_(chosen.c.excluded))
+    ranked = select(*group, func.max(ranking).label("ranking")).group_by(*group).subquery("funnel_ranked")
+    r = ranked.c.ranking
+    times = [case((r[6 + k] != 0, func.to_timestamp(r[6 + k]))) for k in range(n)]
+    outer = [ranked.c[k] for k in keys] + ([ranked.c.period] if period is not None else [])
+    chosen = select(
+        *outer,
+        cast(r[1], Integer).label("depth"),
+        func.to_timestamp(r[4]).label("entry"),
+        *(value.label(time(k)) for k, value in enumerate(times)),
+    ).where(r[2] == 1)
     if spec.order != "unordered":
-        return clean.subquery("funnel_runs_best")
+        return chosen.subquery("funnel_runs_best")
     # Unordered: the steps were reached in time order, whatever their position in the funnel.
-    cells = func.unnest(array[Any]([chosen.c[time(k)] for k in range(n)], type_=DateTime(timezone=True)))
+    unsorted = chosen.subquery("funnel_unsorted")
+    cells = func.unnest(array[Any]([unsorted.c[time(k)] for k in range(n)], type_=DateTime(timezone=True)))
     at = column("at", DateTime(timezone=True))
     ordered = (
         select(func.array_agg(aggregate_order_by(at, at.asc())).label("times"))
@@ -275,10 +291,9 @@ def best(
         .where(at.is_not(None))
         .lateral("sorted_times")
     )
-    others = [c for c in chosen.c if not c.name.startswith("t") or not c.name[1:].isdigit()]
+    others = [col for col in unsorted.c if col.name not in {time(k) for k in range(n)}]
     return (
         select(*others, *(ordered.c.times[k + 1].label(time(k)) for k in range(n)))
-        .select_from(chosen.join(ordered, literal(True)))
-        .where(not_(chosen.c.excluded))
+        .select_from(unsorted.join(ordered, literal(True)))
         .subquery("funnel_runs_best")
     )

@@ -11,14 +11,12 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Float,
     Integer,
     Select,
     Subquery,
     Text,
     case,
     cast,
-    extract,
     func,
     literal,
     null,
@@ -44,7 +42,7 @@ def count(k: int) -> str:
 
 
 def _seconds(later: ColumnElement[Any], earlier: ColumnElement[Any]) -> ColumnElement[Any]:
-    return cast(extract("epoch", later - earlier), Float)
+    return funnel_chains.epoch(later - earlier)
 
 
 def _valued(ir: QueryIR, chosen: Subquery, part: funnel_rows.Partitioned, table: Subquery) -> Subquery:
