@@ -210,7 +210,7 @@ def retention(node: schema.RetentionQuery, common: dict[str, Any]) -> QueryIR:
         raise _fail("Only calendar-period retention is supported.", f"{attr}__timeWindowMode")
     if _extra(raw, "retentionCustomBrackets"):
         raise _fail("Custom retention brackets are not supported.", f"{attr}__retentionCustomBrackets")
-    minimum = raw.minimum_occurrences or 1
+    minimum = raw.minimum_occurrences if raw.minimum_occurrences is not None else 1
     if not 1 <= minimum <= 1_000_000:
         raise _fail("minimumOccurrences must be between 1 and 1000000.", f"{attr}__minimumOccurrences")
     period = cast(Any, (raw.period or "Day").lower())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.query.kinds import funnels, lifecycle, stickiness, trends
+from app.query.kinds import funnels, lifecycle, retention, stickiness, trends
 from app.query.kinds.base import Plan, Runner
 
 RUNNERS: dict[str, Runner] = {
@@ -10,6 +10,7 @@ RUNNERS: dict[str, Runner] = {
     "StickinessQuery": stickiness.run,
     "LifecycleQuery": lifecycle.run,
     "FunnelsQuery": funnels.run,
+    "RetentionQuery": retention.run,
 }
 
 __all__ = ["RUNNERS", "Plan", "Runner"]
