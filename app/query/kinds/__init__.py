@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.query.kinds import funnels, lifecycle, retention, stickiness, trends
+from app.query.kinds import funnels, lifecycle, paths, retention, stickiness, trends
 from app.query.kinds.base import Plan, Runner
 
 RUNNERS: dict[str, Runner] = {
@@ -11,6 +11,7 @@ RUNNERS: dict[str, Runner] = {
     "LifecycleQuery": lifecycle.run,
     "FunnelsQuery": funnels.run,
     "RetentionQuery": retention.run,
+    "PathsQuery": paths.run,
 }
 
 __all__ = ["RUNNERS", "Plan", "Runner"]

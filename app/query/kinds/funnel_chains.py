@@ -50,6 +50,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by, array
 
 from app.query.kinds.funnel_rows import Partitioned, exclusion, step
 from app.query.specs import FunnelSpec
+from app.query.sql import epoch
 
 Builder = Callable[[Subquery], ColumnElement[Any]]
 AFTER = (None, -1)  # in descending order: every row after this one
@@ -234,11 +235,6 @@ def entries(spec: FunnelSpec, n: int, part: Partitioned) -> Subquery:
     if spec.order == "unordered":
         return _unordered_entries(spec, n, part, windows)
     return _ordered_entries(spec, n, part, windows)
-
-
-def epoch(value: ColumnElement[Any]) -> ColumnElement[float]:
-    """Seconds since the epoch (or in an interval) as float8 (`date_part`, cheaper than numeric)."""
-    return func.date_part(literal("epoch"), value, type_=Float)
 
 
 def best(

@@ -31,7 +31,7 @@ from app.query.dates import ResolvedRange
 from app.query.ir import QueryIR
 from app.query.kinds import funnel_chains, funnel_rows
 from app.query.kinds.funnel_chains import time
-from app.query.sql import bucket
+from app.query.sql import bucket, epoch
 
 AUTO_BINS_MAX = 60
 FALLBACK_BIN_SECONDS = 60
@@ -42,7 +42,7 @@ def count(k: int) -> str:
 
 
 def _seconds(later: ColumnElement[Any], earlier: ColumnElement[Any]) -> ColumnElement[Any]:
-    return funnel_chains.epoch(later - earlier)
+    return epoch(later - earlier)
 
 
 def _valued(ir: QueryIR, chosen: Subquery, part: funnel_rows.Partitioned, table: Subquery) -> Subquery:
