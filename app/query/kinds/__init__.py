@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.query.kinds import funnels, lifecycle, paths, retention, stickiness, trends
+from app.query.kinds import funnel_correlation, funnels, lifecycle, paths, retention, stickiness, trends
 from app.query.kinds.base import Plan, Runner
 
 RUNNERS: dict[str, Runner] = {
@@ -12,6 +12,7 @@ RUNNERS: dict[str, Runner] = {
     "FunnelsQuery": funnels.run,
     "RetentionQuery": retention.run,
     "PathsQuery": paths.run,
+    "FunnelCorrelationQuery": funnel_correlation.run,
 }
 
 __all__ = ["RUNNERS", "Plan", "Runner"]
