@@ -6,9 +6,10 @@
 
 from fastapi import APIRouter
 
-from app.routers import health, personal_api_keys, projects, users
+from app.routers import health, legacy_insights, personal_api_keys, projects, users
 from app.routers import query as query_routes
 
 PROJECT_ROUTERS: list[APIRouter] = [projects.project_router]
 PROJECT_ROUTERS.append(query_routes.router)
+PROJECT_ROUTERS.append(legacy_insights.router)  # before any `/insights/{id}` router
 GLOBAL_ROUTERS: list[APIRouter] = [health.router, projects.router, users.router, personal_api_keys.router]

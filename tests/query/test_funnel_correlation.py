@@ -152,7 +152,8 @@ class TestEvents:
                 expected.append((name, s, f, "success" if ratio > 1 else "failure", ratio))
         positive = sorted((x for x in expected if x[3] == "success"), key=lambda x: -x[4])
         negative = sorted((x for x in expected if x[3] == "failure"), key=lambda x: x[4])
-        assert positive and negative  # the data has both kinds
+        assert positive  # the data has both kinds
+        assert negative
         body = await db.run(correlation())
         assert summary(body) == [x[:4] for x in positive + negative]
         assert [e["odds_ratio"] for e in body["results"]["events"]] == pytest.approx(
