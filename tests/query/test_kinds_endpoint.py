@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.query.api import TeamContext, parse_query, prepare_from_job, prepare_query
@@ -107,3 +108,14 @@ async def test_cosmetic_names_do_not_change_the_cache_key(seeded: Team) -> None:
     key = prepare_query(parse_query(FUNNEL), team, now=now).cache_key
     assert prepare_query(parse_query(renamed), team, now=now).cache_key == key
     assert prepare_query(parse_query(narrower), team, now=now).cache_key != key
+
+
+async def test_funnels_sort_in_memory_for_their_transaction_only(engine: AsyncEngine, seeded: Team) -> None:
+    prepared = prepare_query(parse_query(FUNNEL), TeamContext(id=seeded.id), now=datetime.now(UTC))
+    async with engine.connect() as connection:
+        default = (await connection.execute(text("SHOW work_mem"))).scalar_one()
+        await connection.commit()
+        await prepared.run(connection)
+        assert (await connection.execute(text("SHOW work_mem"))).scalar_one() == "64MB"
+        await connection.rollback()
+        assert (await connection.execute(text("SHOW work_mem"))).scalar_one() == default

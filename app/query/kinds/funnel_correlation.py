@@ -224,6 +224,7 @@ def correlations(rows: list[tuple[str, int, int]], success_total: int, failure_t
 
 
 async def run(connection: AsyncConnection, plan: Plan) -> dict[str, Any]:
+    await execute.use_sort_memory(connection)
     rows = await execute.fetch_all(connection, statement(plan.ir, plan.ctx, plan.range))
     totals = rows[0]
     named = [(row.name, int(row.success_count), int(row.failure_count)) for row in rows[1:]]

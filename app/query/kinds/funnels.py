@@ -143,6 +143,7 @@ async def trends(connection: AsyncConnection, plan: Plan) -> dict[str, Any]:
 
 
 async def run(connection: AsyncConnection, plan: Plan) -> dict[str, Any]:
+    await execute.use_sort_memory(connection)
     viz = _spec(plan.ir).viz
     if viz == "time_to_convert":
         return await time_to_convert(connection, plan)

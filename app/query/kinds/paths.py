@@ -267,6 +267,7 @@ def reachable(edges: list[tuple[str, str]]) -> set[str]:
 
 
 async def run(connection: AsyncConnection, plan: Plan) -> dict[str, Any]:
+    await execute.use_sort_memory(connection)
     rows = await execute.fetch_all(connection, statement(plan.ir, plan.ctx, plan.range))
     seen = reachable([(row.source, row.target) for row in rows])
     return {
