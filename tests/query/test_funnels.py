@@ -368,6 +368,37 @@ class TestOtherVisualisations:
         else:  # 10:00 UTC is 02:00 (PST) on the same day
             assert item["data"] == [0, 100.0, 0, 0]
 
+    async def test_trends_with_breakdown_and_steps_range(self, db: Harness) -> None:
+        day = 60 * 24
+        events = []
+        for i, (browser, entered, converted) in enumerate(
+            [("Chrome", 0, True), ("Chrome", 0, False), ("Safari", day, True)]
+        ):
+            person = uuid.uuid4()
+            events += [
+                ev(person, "view", entered + i, browser=browser),
+                ev(person, "signup", entered + i + 1),
+            ]
+            if converted:
+                events.append(ev(person, "buy", entered + i + 2))
+        await db.seed(events)
+        query = funnel(
+            "view",
+            "signup",
+            "buy",
+            funnelVizType="trends",
+            breakdownFilter={"breakdown": "browser"},
+            dateRange={"date_from": "2024-03-04", "date_to": "2024-03-05"},
+        )
+        body = await db.run(query)
+        assert [(item["breakdown_value"], item["data"]) for item in body["results"]] == [
+            ("Chrome", [50.0, 0]),
+            ("Safari", [0, 100.0]),
+        ]
+        query["funnelsFilter"]["funnelToStep"] = 1  # view → signup: everyone
+        body = await db.run(query)
+        assert [item["data"] for item in body["results"]] == [[100.0, 0], [0, 100.0]]
+
 
 class TestAgainstOracle:
     @pytest.mark.parametrize(
