@@ -70,14 +70,12 @@ def _prefilter(ir: QueryIR, ctx: source.CompileContext) -> ColumnElement[bool] |
     return EVENTS.c.event == any_(literal(sorted(names), ARRAY(Text)))
 
 
-def rows(
-    ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, *, every_event: bool = False
-) -> Subquery:
+def rows(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Subquery:
     spec = spec_of(ir)
     steps = [source.series_match(s, ctx) for s in ir.series]
     exclusions = [source.series_match(e.entity, ctx) for e in spec.exclusions]
     where = [*source.query_conditions(ir, ctx, rng.date_from, rng.date_to), EVENTS.c.person_id.is_not(None)]
-    if spec.order != "strict" and not every_event:
+    if spec.order != "strict":
         if (prefilter := _prefilter(ir, ctx)) is not None:
             where.append(prefilter)
         where.append(or_(*steps, *exclusions))
