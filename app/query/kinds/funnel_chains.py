@@ -43,6 +43,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    not_,
     or_,
     select,
 )
@@ -91,13 +92,46 @@ class _Windows:
         return self.over(t, func.min(value), AFTER)
 
 
-def _nest(table: Subquery, levels: list[dict[str, Builder]]) -> Subquery:
+Condition = Callable[[Subquery], ColumnElement[bool]]
+
+
+def _nest(table: Subquery, levels: list[dict[str, Builder]], keep: Condition | None = None) -> Subquery:
+    """One subquery per level, each adding its window columns; rows failing `keep` (given the first
+    level's columns) are left out of the levels after it."""
     current = table
     for index, new in enumerate(levels):
         if new:
             built = [build(current).label(name) for name, build in new.items()]
-            current = select(*current.c, *built).subquery(f"funnel_level_{index}")
+            query = select(*current.c, *built)
+            if keep is not None and index == 2:
+                query = query.where(keep(current))
+            current = query.subquery(f"funnel_level_{index}")
     return current
+
+
+def _prunes_entries(spec: FunnelSpec) -> bool:
+    """Whether dominated entries may be dropped early (see `_not_dominated`). Not with exclusions
+    (an earlier entry can be clean where a later one isn't), not per period (funnel trends), and
+    not in strict funnels (which need every row to know which one comes next)."""
+    return spec.order == "ordered" and not spec.exclusions and spec.viz != "trends"
+
+
+def _not_dominated(n: int, window: ColumnElement[Any]) -> Condition:
+    """False for a step-0-only row followed by another step-0 row before its first step-1 row,
+    when it reaches step 1 in time: the later entry follows the same chain with more time left, so
+    it reaches as many steps, finishes at the same time and, being later, is preferred."""
+
+    def build(t: Subquery) -> ColumnElement[bool]:
+        other_steps = or_(*(t.c[step(k)] for k in range(1, n)))
+        dominated = and_(
+            t.c[step(0)],
+            not_(other_steps),
+            t.c.next_entry < t.c[_chain(0, 1)],
+            t.c[_chain(0, 1)] <= t.c.ts + window,
+        )
+        return not_(func.coalesce(dominated, false()))
+
+    return build
 
 
 def _reached_at(m: int) -> Builder:
@@ -132,6 +166,8 @@ def _ordered_levels(spec: FunnelSpec, n: int, windows: _Windows) -> list[dict[st
         for m in range(level, n):
             j = m - level
             levels[level][_chain(j, m)] = _carry(windows, j, _chain(j + 1, m))
+    if _prunes_entries(spec):
+        levels[1]["next_entry"] = _first_after(windows, step(0))
     for e, excluded in enumerate(spec.exclusions):
         levels[1][_next_exclusion(e)] = _first_after(windows, exclusion(e))
         start = excluded.from_step
@@ -143,8 +179,10 @@ def _ordered_levels(spec: FunnelSpec, n: int, windows: _Windows) -> list[dict[st
 
 
 def _ordered_entries(spec: FunnelSpec, n: int, part: Partitioned, windows: _Windows) -> Subquery:
-    t = _nest(part.table, _ordered_levels(spec, n, windows))
-    deadline = t.c.ts + literal(timedelta(seconds=spec.window_seconds), Interval())
+    window = literal(timedelta(seconds=spec.window_seconds), Interval())
+    keep = _not_dominated(n, window) if _prunes_entries(spec) else None
+    t = _nest(part.table, _ordered_levels(spec, n, windows), keep)
+    deadline = t.c.ts + window
     reached = {m: t.c[_chain(0, m)] <= deadline for m in range(1, n)}
     carried = {
         e: t.c[_carried(e, 0)] if rule.from_step >= 1 else t.c[_next_exclusion(e)]
@@ -162,7 +200,7 @@ def _ordered_entries(spec: FunnelSpec, n: int, part: Partitioned, windows: _Wind
             *(t.c[_chain(0, k)].label(f"reach{k}") for k in range(1, n)),
             *(value.label(f"exclusion{e}") for e, value in carried.items()),
         )
-        .where(t.c[step(0)])
+        .where(t.c[step(0)], *([keep(t)] if keep is not None and n == 2 else []))
         .subquery("funnel_depths")
     )
     d = depths.c
