@@ -105,8 +105,7 @@ def _walk_unordered(f: Funnel, evs: list[EventRow], flags: list[list[bool]], i: 
 
 
 def _best_run(f: Funnel, evs: list[EventRow], flags: list[list[bool]]) -> Run | None:
-    """The entry reaching most steps, then not excluded, then finishing first, then the latest
-    entry, then the one with the latest step times."""
+    """The entry reaching most steps, then not excluded, then finishing first, then the latest."""
     pairs = sorted(zip(evs, flags, strict=True), key=lambda p: (p[0].timestamp, _first_step(p[1]), p[0].uuid))
     evs, flags = [p[0] for p in pairs], [p[1] for p in pairs]
     candidates = []
@@ -120,13 +119,7 @@ def _best_run(f: Funnel, evs: list[EventRow], flags: list[list[bool]]) -> Run | 
                 continue
             depth, per_step, excluded = _walk_ordered(f, evs, flags, i)
         reached = [t for t in per_step if t is not None]
-        rank = (
-            depth,
-            not excluded,
-            -max(reached).timestamp(),
-            (evs[i].timestamp, _first_step(flags[i])),
-            [t.timestamp() if t else 0.0 for t in per_step],
-        )
+        rank = (depth, not excluded, -max(reached).timestamp(), i)  # i: the entry's place in the order
         candidates.append((rank, sorted(reached), excluded, evs[i].timestamp))
     if not candidates:
         return None

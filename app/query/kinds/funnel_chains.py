@@ -1,31 +1,30 @@
-"""Funnel progress per entry and the best entry per run, as window functions over a run's rows.
+"""Funnel progress per entry, and the best entry per run: one sort, then binary searches in arrays.
 
-Rows of a run are ordered by (timestamp, first step matched, uuid); "after a row" means later in that
-order, so a row never serves two steps and same-timestamp rows chain in funnel order.
+Rows of a run are numbered in (timestamp, first step matched, uuid) order; "after a row" means a
+higher position, so a row never serves two steps and same-timestamp rows chain in funnel order.
+Each run becomes one row of sorted arrays: `times` (the timestamp at each position) and, per step
+and exclusion, the positions of the rows matching it. Then, per entry, each step is one
+`width_bucket` (a binary search) in the step's array, whatever the number of steps:
 
 - ordered: from an entry (a step-0 row), the chain takes for each next step the first matching row
-  after the previous step's row. Taking the earliest row at every step reaches each step as early as
-  possible, so this chain reaches the most steps within the window. With c(j, m) = when step m is
-  reached from a step-j row: c(m, m) = ts, and c(j, m) = min of c(j+1, m) over the step-(j+1) rows
-  after it (c grows with the row's position, so the minimum is the first such row's). Each level is
-  one window pass over the same sort, in descending order with a frame that starts at the partition
-  (`ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING`) so Postgres aggregates incrementally.
-- strict: the same, but the next step must be the very next row (`lag` over the descending order).
+  after the previous step's row. Taking the earliest row at every step reaches each step as early
+  as possible, so this chain reaches the most steps within the window.
+- strict: the next step must be the very next row of the run (whose rows are all the actor's events).
 - unordered: every step row anchors a window; step k counts when a step-k row is at or after the
   anchor within the window; conversion times are the sorted first times of the steps reached.
-- exclusions: nx(e) = the next exclusion-e row after a row, carried back along the chain from the
-  step-`from` row to the entry like c; the entry is excluded if it falls before the step-`to` row
-  (or, when step `to` isn't reached, within the window).
+- exclusions: the first exclusion row after the entry's step-`from` row excludes the entry if it
+  happened before its step-`to` row (or, when `to` isn't reached, within the window).
 
-`entries()` has one row per entry: the run keys, `entry`, `depth` (steps reached, 1..n), `excluded`,
-`completion` (when the deepest step was reached) and `t0..t{n-1}` (when each step was reached).
-`best()` keeps each run's entry that reached most steps (a clean one before an excluded one, then
-the one completing first, then the latest entry), and drops the run if that entry is excluded.
+`entries()` has one row per candidate entry: the run keys, `entry` (its time), `position`, `depth`
+(steps reached, 1..n), `excluded`, `completion` (when the deepest step was reached) and `t0..`
+(when each step was reached). `best()` keeps each run's entry that reached most steps (a clean one
+before an excluded one, then the one finishing first, then the latest), and drops the run if that
+entry is excluded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +34,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Interval,
+    Select,
     Subquery,
     and_,
     case,
@@ -43,166 +43,143 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    not_,
     or_,
     select,
+    true,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by, array
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array
 
 from app.query.kinds.funnel_rows import Partitioned, exclusion, step
 from app.query.specs import FunnelSpec
 from app.query.sql import epoch
-
-Builder = Callable[[Subquery], ColumnElement[Any]]
-AFTER = (None, -1)  # in descending order: every row after this one
-FROM_HERE = (None, 0)  # ... and this one
 
 
 def time(k: int) -> str:
     return f"t{k}"
 
 
-def _chain(j: int, m: int) -> str:
-    return f"c{j}_{m}"
+def _positions(name: str) -> str:
+    return f"at_{name}"
 
 
-def _next_exclusion(e: int) -> str:
-    return f"nx{e}"
+def _arrays(spec: FunnelSpec, n: int, part: Partitioned) -> Subquery:
+    """One row per run: `times` by position, and the sorted positions of each step's (and exclusion's,
+    and for unordered funnels any step's) rows."""
+    t = part.table
+    keys = [t.c[k] for k in part.keys]
+    order = [t.c.ts, t.c.first_step.asc().nulls_last(), t.c.uuid]
+    numbered = select(
+        *t.c, cast(func.row_number().over(partition_by=keys, order_by=order), Integer).label("position")
+    ).subquery("funnel_numbered")
+    c = numbered.c
+    flags: dict[str, ColumnElement[bool]] = {step(k): c[step(k)] for k in range(n)}
+    flags |= {exclusion(e): c[exclusion(e)] for e in range(len(spec.exclusions))}
+    if spec.order == "unordered":
+        flags["any"] = c.first_step.is_not(None)
+    in_order = c.position.asc()
+    return (
+        select(
+            *(c[k] for k in part.keys),
+            func.array_agg(aggregate_order_by(c.ts, in_order), type_=ARRAY(DateTime(timezone=True))).label(
+                "times"
+            ),
+            *(
+                func.array_agg(aggregate_order_by(c.position, in_order), type_=ARRAY(Integer))
+                .filter(flag)
+                .label(_positions(name))
+                for name, flag in flags.items()
+            ),
+        )
+        .group_by(*(c[k] for k in part.keys))
+        .subquery("funnel_arrays")
+    )
 
 
-def _carried(e: int, j: int) -> str:
-    return f"p{e}_{j}"
+def _first_after(positions: ColumnElement[Any], after: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The first position in the sorted `positions` greater than `after` (NULL if none)."""
+    return positions[func.width_bucket(after, positions) + 1]
 
 
-class _Windows:
-    def __init__(self, keys: Sequence[str], strict: bool) -> None:
-        self.keys, self.strict = tuple(keys), strict
-
-    def over(self, t: Subquery, expression: Any, frame: tuple[int | None, int] | None) -> ColumnElement[Any]:
-        order = [t.c.ts.desc(), t.c.first_step.desc().nulls_first(), t.c.uuid.desc()]
-        return expression.over(partition_by=[t.c[k] for k in self.keys], order_by=order, rows=frame)  # type: ignore[no-any-return]
-
-    def after(self, t: Subquery, value: ColumnElement[Any]) -> ColumnElement[Any]:
-        """The chain's value at the next step: the next row (strict) or the first later one."""
-        if self.strict:
-            return self.over(t, func.lag(value), None)
-        return self.over(t, func.min(value), AFTER)
-
-    def first_after(self, t: Subquery, value: ColumnElement[Any]) -> ColumnElement[Any]:
-        return self.over(t, func.min(value), AFTER)
-
-
-Condition = Callable[[Subquery], ColumnElement[bool]]
-
-
-def _nest(table: Subquery, levels: list[dict[str, Builder]], keep: Condition | None = None) -> Subquery:
-    """One subquery per level, each adding its window columns; rows failing `keep` (given the first
-    level's columns) are left out of the levels after it."""
-    current = table
-    for index, new in enumerate(levels):
-        if new:
-            built = [build(current).label(name) for name, build in new.items()]
-            query = select(*current.c, *built)
-            if keep is not None and index == 2:
-                query = query.where(keep(current))
-            current = query.subquery(f"funnel_level_{index}")
-    return current
+def _last_before(positions: ColumnElement[Any], before: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The last position in the sorted `positions` smaller than `before` (NULL if none)."""
+    return positions[func.nullif(func.width_bucket(before - 1, positions), 0)]
 
 
 def _prunes_entries(spec: FunnelSpec) -> bool:
-    """Whether dominated entries may be dropped early (see `_not_dominated`). Not with exclusions
-    (an earlier entry can be clean where a later one isn't), not per period (funnel trends), and
-    not in strict funnels (which need every row to know which one comes next)."""
-    return spec.order == "ordered" and not spec.exclusions and spec.viz != "trends"
+    """Whether only some entries need walking (see `_candidates`): not with exclusions (an earlier
+    entry can be clean where a later one isn't), not per entry period (funnel trends), not unordered."""
+    return spec.order != "unordered" and not spec.exclusions and spec.viz != "trends"
 
 
-def _not_dominated(n: int, window: ColumnElement[Any]) -> Condition:
-    """False for a step-0-only row followed by another step-0 row before its first step-1 row,
-    when it reaches step 1 in time: the later entry follows the same chain with more time left, so
-    it reaches as many steps, finishes at the same time and, being later, is preferred."""
+def _candidates(spec: FunnelSpec, arrays: Subquery) -> Subquery:
+    """(run arrays..., position) for each entry worth walking.
 
-    def build(t: Subquery) -> ColumnElement[bool]:
-        other_steps = or_(*(t.c[step(k)] for k in range(1, n)))
-        dominated = and_(
-            t.c[step(0)],
-            not_(other_steps),
-            t.c.next_entry < t.c[_chain(0, 1)],
-            t.c[_chain(0, 1)] <= t.c.ts + window,
-        )
-        return not_(func.coalesce(dominated, false()))
-
-    return build
-
-
-def _reached_at(m: int) -> Builder:
-    def build(t: Subquery) -> ColumnElement[Any]:
-        return case((t.c[step(m)], t.c.ts))
-
-    return build
-
-
-def _carry(windows: _Windows, j: int, name: str) -> Builder:
-    """At step-j rows: the `name` value of the chain's next row (the step-(j+1) row it continues to)."""
-
-    def build(t: Subquery) -> ColumnElement[Any]:
-        return case((t.c[step(j)], windows.after(t, case((t.c[step(j + 1)], t.c[name])))))
-
-    return build
-
-
-def _first_after(windows: _Windows, flag: str) -> Builder:
-    """The timestamp of the next row after this one with `flag` set."""
-
-    def build(t: Subquery) -> ColumnElement[Any]:
-        return windows.first_after(t, case((t.c[flag], t.c.ts)))
-
-    return build
-
-
-def _ordered_levels(spec: FunnelSpec, n: int, windows: _Windows) -> list[dict[str, Builder]]:
-    levels: list[dict[str, Builder]] = [{} for _ in range(n)]
-    levels[0] = {_chain(m, m): _reached_at(m) for m in range(n)}
-    for level in range(1, n):
-        for m in range(level, n):
-            j = m - level
-            levels[level][_chain(j, m)] = _carry(windows, j, _chain(j + 1, m))
-    if _prunes_entries(spec):
-        levels[1]["next_entry"] = _first_after(windows, step(0))
-    for e, excluded in enumerate(spec.exclusions):
-        levels[1][_next_exclusion(e)] = _first_after(windows, exclusion(e))
-        start = excluded.from_step
-        # From the step-`from` row (level 2) back to the entry (level from + 1).
-        for j in range(start - 1, -1, -1):
-            source = _next_exclusion(e) if j == start - 1 else _carried(e, j + 1)
-            levels[2 + (start - 1 - j)][_carried(e, j)] = _carry(windows, j, source)
-    return levels
-
-
-def _ordered_entries(spec: FunnelSpec, n: int, part: Partitioned, windows: _Windows) -> Subquery:
-    window = literal(timedelta(seconds=spec.window_seconds), Interval())
-    keep = _not_dominated(n, window) if _prunes_entries(spec) else None
-    t = _nest(part.table, _ordered_levels(spec, n, windows), keep)
-    deadline = t.c.ts + window
-    reached = {m: t.c[_chain(0, m)] <= deadline for m in range(1, n)}
-    carried = {
-        e: t.c[_carried(e, 0)] if rule.from_step >= 1 else t.c[_next_exclusion(e)]
-        for e, rule in enumerate(spec.exclusions)
-    }
-    depths = (
-        select(
-            *(t.c[k] for k in part.keys),
-            t.c.ts.label("entry"),
-            t.c.first_step.label("entry_step"),
-            deadline.label("deadline"),
-            case(*((reached[m], literal(m + 1)) for m in range(n - 1, 0, -1)), else_=literal(1)).label(
-                "depth"
-            ),
-            *(t.c[_chain(0, k)].label(f"reach{k}") for k in range(1, n)),
-            *(value.label(f"exclusion{e}") for e, value in carried.items()),
-        )
-        .where(t.c[step(0)], *([keep(t)] if keep is not None and n == 2 else []))
-        .subquery("funnel_depths")
+    An entry followed by another entry before its first step-1 row can't win: the later one follows
+    the same chain with more time left, so it reaches as many steps, finishes at the same time, and
+    is later. So without exclusions the candidates are the last entry before each step-1 row (for
+    strict funnels: the row just before it, if an entry), plus the first entry, which wins when no
+    entry reaches step 1 in time."""
+    a = arrays.c
+    cell = column("cell", Integer)
+    if spec.order == "unordered":
+        cells: ColumnElement[Any] = a[_positions("any")]
+    elif not _prunes_entries(spec):
+        cells = a[_positions(step(0))]
+    else:
+        entries = a[_positions(step(0))]
+        cells = func.array_append(a[_positions(step(1))], entries[1] + 1, type_=ARRAY(Integer))
+    unnested = func.unnest(cells).table_valued(cell).render_derived(name="cells").lateral()
+    position: ColumnElement[Any] = unnested.c.cell
+    if spec.order != "unordered" and _prunes_entries(spec):
+        entries = a[_positions(step(0))]
+        before = _last_before(entries, unnested.c.cell)
+        position = case((before == unnested.c.cell - 1, before)) if spec.order == "strict" else before
+    return (
+        select(*a, position.label("position"))
+        .select_from(arrays.join(unnested, true()))
+        .subquery("funnel_candidates")
     )
+
+
+def _fenced(query: Select[Any], name: str) -> Subquery:
+    """A subquery Postgres won't inline into the next (`OFFSET 0`), so that the binary searches
+    and array lookups it computes run once per row instead of once per reference."""
+    return query.offset(0).subquery(name)
+
+
+def _ordered_entries(spec: FunnelSpec, n: int, part: Partitioned, arrays: Subquery) -> Subquery:
+    found = _candidates(spec, arrays)
+    f = found.c
+    walk = _fenced(select(*f).where(f.position.is_not(None)), "funnel_walk_0")
+    for k in range(1, n):
+        previous = walk.c.position if k == 1 else walk.c[f"position{k - 1}"]
+        following = _first_after(walk.c[_positions(step(k))], previous)
+        if spec.order == "strict":
+            following = case((following == previous + 1, following))
+        walk = _fenced(select(*walk.c, following.label(f"position{k}")), f"funnel_walk_{k}")
+    c = walk.c
+    reached = [c.position, *(c[f"position{k}"] for k in range(1, n))]
+    walked = _fenced(
+        select(
+            *(c[k] for k in part.keys),
+            c.position,
+            c.times[c.position].label("entry"),
+            *(c.times[p].label(f"reach{k}") for k, p in enumerate(reached)),
+            *(
+                c.times[_first_after(c[_positions(exclusion(e))], reached[rule.from_step])].label(
+                    f"exclusion{e}"
+                )
+                for e, rule in enumerate(spec.exclusions)
+            ),
+        ),
+        "funnel_walked",
+    )
+    w = walked.c
+    deadline = w.entry + literal(timedelta(seconds=spec.window_seconds), Interval())
+    depth = case(
+        *((w[f"reach{m}"] <= deadline, literal(m + 1)) for m in range(n - 1, 0, -1)), else_=literal(1)
+    )
+    depths = _fenced(select(*w, deadline.label("deadline"), depth.label("depth")), "funnel_depths")
     d = depths.c
     times = [d.entry] + [case((d.depth > k, d[f"reach{k}"])) for k in range(1, n)]
     excluded = []
@@ -210,69 +187,77 @@ def _ordered_entries(spec: FunnelSpec, n: int, part: Partitioned, windows: _Wind
         seen = d[f"exclusion{e}"]
         before_end = case((d.depth > rule.to_step, seen < times[rule.to_step]), else_=seen <= d.deadline)
         excluded.append(and_(d.depth > rule.from_step, seen.is_not(None), before_end))
-    return select(
-        *(d[k] for k in part.keys),
-        d.entry,
-        d.entry_step,
-        d.depth,
-        (or_(*excluded) if excluded else false()).label("excluded"),
-        func.coalesce(*reversed(times)).label("completion"),
-        *(value.label(time(k)) for k, value in enumerate(times)),
-    ).subquery("funnel_entries")
-
-
-def _first_from_here(windows: _Windows, flag: str) -> Builder:
-    def build(t: Subquery) -> ColumnElement[Any]:
-        return windows.over(t, func.min(case((t.c[flag], t.c.ts))), FROM_HERE)
-
-    return build
-
-
-def _unordered_entries(spec: FunnelSpec, n: int, part: Partitioned, windows: _Windows) -> Subquery:
-    first: dict[str, Builder] = {f"f{k}": _first_from_here(windows, step(k)) for k in range(n)}
-    for e in range(len(spec.exclusions)):
-        first[_next_exclusion(e)] = _first_after(windows, exclusion(e))
-    t = _nest(part.table, [{}, first])
-    deadline = t.c.ts + literal(timedelta(seconds=spec.window_seconds), Interval())
-    anchored = (
+    return _fenced(
         select(
-            *(t.c[k] for k in part.keys),
-            t.c.ts.label("entry"),
-            t.c.first_step.label("entry_step"),
+            *(d[k] for k in part.keys),
+            d.position,
+            d.entry,
+            d.depth,
+            (or_(*excluded) if excluded else false()).label("excluded"),
+            func.coalesce(*reversed(times)).label("completion"),
+            *(value.label(time(k)) for k, value in enumerate(times)),
+        ),
+        "funnel_entries",
+    )
+
+
+def _unordered_entries(spec: FunnelSpec, n: int, part: Partitioned, arrays: Subquery) -> Subquery:
+    found = _candidates(spec, arrays)
+    f = found.c
+    anchor = f.position
+    firsts = _fenced(
+        select(
+            *(f[k] for k in part.keys),
+            anchor.label("position"),
+            f.times[anchor].label("entry"),
+            *(f.times[_first_after(f[_positions(step(k))], anchor - 1)].label(f"first{k}") for k in range(n)),
+            *(
+                f.times[_first_after(f[_positions(exclusion(e))], anchor)].label(f"exclusion{e}")
+                for e in range(len(spec.exclusions))
+            ),
+        ),
+        "funnel_firsts",
+    )
+    r = firsts.c
+    deadline = r.entry + literal(timedelta(seconds=spec.window_seconds), Interval())
+    anchored = _fenced(
+        select(
+            *r,
             deadline.label("deadline"),
-            *(case((t.c[f"f{k}"] <= deadline, t.c[f"f{k}"])).label(time(k)) for k in range(n)),
-            *(t.c[_next_exclusion(e)] for e in range(len(spec.exclusions))),
-        )
-        .where(t.c.first_step.is_not(None))
-        .subquery("funnel_anchors")
+            *(case((r[f"first{k}"] <= deadline, r[f"first{k}"])).label(time(k)) for k in range(n)),
+        ),
+        "funnel_anchors",
     )
     a = anchored.c
     within = [a[time(k)] for k in range(n)]
     depth = sum((case((value.is_not(None), literal(1)), else_=literal(0)) for value in within), literal(0))
-    counted = select(*a, depth.label("depth"), func.greatest(*within).label("completion")).subquery(
-        "funnel_counted"
+    counted = _fenced(
+        select(*a, depth.label("depth"), func.greatest(*within).label("completion")), "funnel_counted"
     )
     c = counted.c
     excluded = [
-        and_(nx.is_not(None), case((c.depth == n, nx < c.completion), else_=nx <= c.deadline))
-        for nx in (c[_next_exclusion(e)] for e in range(len(spec.exclusions)))
+        and_(seen.is_not(None), case((c.depth == n, seen < c.completion), else_=seen <= c.deadline))
+        for seen in (c[f"exclusion{e}"] for e in range(len(spec.exclusions)))
     ]
-    return select(
-        *(c[k] for k in part.keys),
-        c.entry,
-        c.entry_step,
-        c.depth,
-        (or_(*excluded) if excluded else false()).label("excluded"),
-        c.completion,
-        *(c[time(k)] for k in range(n)),  # unsorted until `best`
-    ).subquery("funnel_entries")
+    return _fenced(
+        select(
+            *(c[k] for k in part.keys),
+            c.position,
+            c.entry,
+            c.depth,
+            (or_(*excluded) if excluded else false()).label("excluded"),
+            c.completion,
+            *(c[time(k)] for k in range(n)),  # unsorted until `best`
+        ),
+        "funnel_entries",
+    )
 
 
 def entries(spec: FunnelSpec, n: int, part: Partitioned) -> Subquery:
-    windows = _Windows(part.keys, strict=spec.order == "strict")
+    arrays = _arrays(spec, n, part)
     if spec.order == "unordered":
-        return _unordered_entries(spec, n, part, windows)
-    return _ordered_entries(spec, n, part, windows)
+        return _unordered_entries(spec, n, part, arrays)
+    return _ordered_entries(spec, n, part, arrays)
 
 
 def best(
@@ -284,10 +269,9 @@ def best(
 ) -> Subquery:
     """Each run's (with `period`, each run's per-period) best entry; runs whose best is excluded drop.
 
-    The best entry has the greatest ranking array [depth, clean, -completion, entry, entry step,
-    t0..t{n-1}]: most steps, then not excluded, then finishing first, then the latest entry (in the
-    rows' order), then the latest step times. Times are epoch seconds in float8, which keeps every
-    microsecond of this era apart. One aggregate, instead of sorting every entry."""
+    The best entry has the greatest ranking array [depth, clean, -completion, position, t0..t{n-1}]:
+    most steps, then not excluded, then finishing first, then the latest. Times are epoch seconds in
+    float8, which keeps every microsecond of this era apart. One aggregate, no sort of the entries."""
     group: list[ColumnElement[Any]] = [found.c[k] for k in keys]
     if period is not None:
         group.append(period.label("period"))
@@ -297,24 +281,22 @@ def best(
             cast(c.depth, Float),
             case((c.excluded, literal(0.0)), else_=literal(1.0)),
             -epoch(c.completion),
-            epoch(c.entry),
-            cast(c.entry_step, Float),
+            cast(c.position, Float),
             *(func.coalesce(epoch(c[time(k)]), literal(0.0)) for k in range(n)),
         ],
         type_=Float,
     )
     ranked = select(*group, func.max(ranking).label("ranking")).group_by(*group).subquery("funnel_ranked")
     r = ranked.c.ranking
-    times = [case((r[6 + k] != 0, func.to_timestamp(r[6 + k]))) for k in range(n)]
+    times = [case((r[5 + k] != 0, func.to_timestamp(r[5 + k]))) for k in range(n)]
     outer = [ranked.c[k] for k in keys] + ([ranked.c.period] if period is not None else [])
     chosen = select(
         *outer,
         cast(r[1], Integer).label("depth"),
-        func.to_timestamp(r[4]).label("entry"),
         *(value.label(time(k)) for k, value in enumerate(times)),
     ).where(r[2] == 1)
     if spec.order != "unordered":
-        return chosen.subquery("funnel_runs_best")
+        return select(*chosen.subquery("funnel_chosen").c).subquery("funnel_runs_best")
     # Unordered: the steps were reached in time order, whatever their position in the funnel.
     unsorted = chosen.subquery("funnel_unsorted")
     cells = func.unnest(array[Any]([unsorted.c[time(k)] for k in range(n)], type_=DateTime(timezone=True)))
