@@ -293,6 +293,26 @@ class TestBreakdownAttribution:
         # Only step 0 must carry the value: b runs once per value seen on its views.
         assert await self.run(seeded, "step", 0) == {"Firefox": [1, 1], "Chrome": [1, 1], oracle.NULL: [1, 1]}
 
+    async def test_multiple_breakdowns(self, db: Harness, people: list[uuid.UUID]) -> None:
+        a, b = people[:2]
+        await db.seed(
+            [
+                ev(a, "view", 0, browser="Chrome"), ev(a, "view", 1, browser="Chrome", os="Mac"),
+                ev(a, "buy", 2),
+                ev(b, "view", 0, os="Linux"), ev(b, "buy", 3, browser="Safari", os="Linux"),
+            ]
+        )  # fmt: skip
+        breakdowns = {"breakdowns": [{"property": "browser"}, {"property": "os"}]}
+        for attribution, expected in [
+            ("first_touch", {("Chrome", oracle.NULL): [1, 1], (oracle.NULL, "Linux"): [1, 1]}),
+            ("last_touch", {("Chrome", "Mac"): [1, 1], ("Safari", "Linux"): [1, 1]}),
+        ]:
+            body = await db.run(
+                funnel("view", "buy", breakdownFilter=breakdowns, breakdownAttributionType=attribution)
+            )
+            got = {tuple(s[0]["breakdown_value"]): [x["count"] for x in s] for s in body["results"]}
+            assert got == expected, attribution
+
     async def test_order_limit_and_other(self, db: Harness) -> None:
         events = []
         for i, (browser, buys) in enumerate([("A", 3), ("B", 1), ("C", 2), ("D", 0), ("E", 1)]):

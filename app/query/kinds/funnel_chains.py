@@ -36,6 +36,7 @@ from sqlalchemy import (
     Interval,
     Select,
     Subquery,
+    Text,
     and_,
     case,
     cast,
@@ -77,7 +78,16 @@ def _arrays(spec: FunnelSpec, n: int, part: Partitioned) -> Subquery:
     if spec.order == "unordered":
         flags["any"] = c.first_step.is_not(None)
     in_order = c.position.asc()
-    return (
+    touches: list[ColumnElement[Any]] = []
+    if part.attributed:  # first/last touch: the values of the run's step rows having one, in order
+        touched = and_(c.bv_set, c.first_step.is_not(None))
+        touches = [
+            func.array_agg(aggregate_order_by(c.bv[i + 1], in_order), type_=ARRAY(Text))
+            .filter(touched)
+            .label(f"touch{i}")
+            for i in range(part.width)
+        ]
+    grouped = (
         select(
             *(c[k] for k in part.keys),
             func.array_agg(aggregate_order_by(c.ts, in_order), type_=ARRAY(DateTime(timezone=True))).label(
@@ -89,10 +99,23 @@ def _arrays(spec: FunnelSpec, n: int, part: Partitioned) -> Subquery:
                 .label(_positions(name))
                 for name, flag in flags.items()
             ),
+            *touches,
         )
         .group_by(*(c[k] for k in part.keys))
-        .subquery("funnel_arrays")
+        .subquery("funnel_grouped")
     )
+    if not part.attributed:
+        return grouped
+    g = grouped.c
+    index = literal(1) if spec.attribution == "first_touch" else func.array_length(g.touch0, 1)
+    value = case((g.touch0.is_not(None), array[Any]([g[f"touch{i}"][index] for i in range(part.width)])))
+    kept = [col for col in g if not col.name.startswith("touch")]
+    return select(*kept, value.label("part")).subquery("funnel_arrays")
+
+
+def run_keys(part: Partitioned) -> tuple[str, ...]:
+    """The columns identifying a run after `_arrays`: first/last touch runs carry their value."""
+    return (*part.keys, "part") if part.attributed else part.keys
 
 
 def _first_after(positions: ColumnElement[Any], after: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -161,7 +184,7 @@ def _ordered_entries(spec: FunnelSpec, n: int, part: Partitioned, arrays: Subque
     reached = [c.position, *(c[f"position{k}"] for k in range(1, n))]
     walked = _fenced(
         select(
-            *(c[k] for k in part.keys),
+            *(c[k] for k in run_keys(part)),
             c.position,
             c.times[c.position].label("entry"),
             *(c.times[p].label(f"reach{k}") for k, p in enumerate(reached)),
@@ -189,7 +212,7 @@ def _ordered_entries(spec: FunnelSpec, n: int, part: Partitioned, arrays: Subque
         excluded.append(and_(d.depth > rule.from_step, seen.is_not(None), before_end))
     return _fenced(
         select(
-            *(d[k] for k in part.keys),
+            *(d[k] for k in run_keys(part)),
             d.position,
             d.entry,
             d.depth,
@@ -207,7 +230,7 @@ def _unordered_entries(spec: FunnelSpec, n: int, part: Partitioned, arrays: Subq
     anchor = f.position
     firsts = _fenced(
         select(
-            *(f[k] for k in part.keys),
+            *(f[k] for k in run_keys(part)),
             anchor.label("position"),
             f.times[anchor].label("entry"),
             *(f.times[_first_after(f[_positions(step(k))], anchor - 1)].label(f"first{k}") for k in range(n)),
@@ -241,7 +264,7 @@ def _unordered_entries(spec: FunnelSpec, n: int, part: Partitioned, arrays: Subq
     ]
     return _fenced(
         select(
-            *(c[k] for k in part.keys),
+            *(c[k] for k in run_keys(part)),
             c.position,
             c.entry,
             c.depth,

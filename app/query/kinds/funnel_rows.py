@@ -7,7 +7,8 @@ every event of the actor, since any event in between breaks the order), with col
     first_step (the lowest step matched, NULL for other events), bv (breakdown value, text[]), bv_set
 
 `partitioned()` turns them into the rows of independent funnel runs (`Partitioned.keys`):
-- no breakdown, first_touch, last_touch: one run per actor (the value is attributed afterwards);
+- no breakdown, first_touch, last_touch: one run per actor (the value is attributed from the actor's
+  first / last step event having one, in `funnel_chains`);
 - all_events: one run per actor and value, over the actor's events having that value;
 - step: one run per actor and value seen on a step-`i` event, where step `i` only matches events
   with that value (actors who never did step `i` run once, under the null value).
@@ -20,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     Subquery,
     Text,
     and_,
@@ -32,7 +32,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, array, distinct_on
+from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from app.query import source
 from app.query.breakdowns import NULL, raw_expression
@@ -103,18 +103,21 @@ class Partitioned:
     table: Subquery  # rows plus `part` (the run's breakdown value) when runs are per value
     keys: tuple[str, ...]  # the columns identifying one run: ("pid",) or ("pid", "part")
     attributed: bool  # the value is attributed per actor afterwards (first/last touch)
+    width: int = 0  # breakdown values per run (1, or the number of `breakdowns`)
 
 
 def partitioned(ir: QueryIR, table: Subquery) -> Partitioned:
     spec = spec_of(ir)
     if ir.breakdown is None:
         return Partitioned(table, ("pid",), attributed=False)
+    width = len(ir.breakdown.items)
     if spec.attribution in ("first_touch", "last_touch"):
-        return Partitioned(table, ("pid",), attributed=True)
+        return Partitioned(table, ("pid",), attributed=True, width=width)
     if spec.attribution == "all_events":
         runs = select(*table.c, table.c.bv.label("part")).subquery("funnel_runs")
-        return Partitioned(runs, ("pid", "part"), attributed=False)
-    return Partitioned(_per_step_value(ir, table, spec.attribution_step), ("pid", "part"), attributed=False)
+        return Partitioned(runs, ("pid", "part"), attributed=False, width=width)
+    per_value = _per_step_value(ir, table, spec.attribution_step)
+    return Partitioned(per_value, ("pid", "part"), attributed=False, width=width)
 
 
 def _per_step_value(ir: QueryIR, table: Subquery, attributed_step: int) -> Subquery:
@@ -145,16 +148,4 @@ def _per_step_value(ir: QueryIR, table: Subquery, attributed_step: int) -> Subqu
         )
         .select_from(table.join(runs, runs.c.pid == table.c.pid))
         .subquery("funnel_runs")
-    )
-
-
-def attribution(ir: QueryIR, table: Subquery) -> Select[Any]:
-    """first_touch / last_touch: each actor's value from their first (last) step event that has one."""
-    spec = spec_of(ir)
-    when = table.c.ts.asc() if spec.attribution == "first_touch" else table.c.ts.desc()
-    return (
-        select(table.c.pid, table.c.bv.label("value"))
-        .where(table.c.bv_set, table.c.first_step.is_not(None))
-        .order_by(table.c.pid, when, table.c.uuid)
-        .ext(distinct_on(table.c.pid))
     )

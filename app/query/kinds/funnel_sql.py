@@ -45,20 +45,16 @@ def _seconds(later: ColumnElement[Any], earlier: ColumnElement[Any]) -> ColumnEl
     return epoch(later - earlier)
 
 
-def _valued(ir: QueryIR, chosen: Subquery, part: funnel_rows.Partitioned, table: Subquery) -> Subquery:
-    """`chosen` runs with their breakdown value: the run's own, or the attributed one."""
+def _valued(ir: QueryIR, chosen: Subquery, part: funnel_rows.Partitioned) -> Subquery:
+    """`chosen` runs with their breakdown value (`part`; for first/last touch NULL when the actor
+    never had one, which is the null value)."""
     if ir.breakdown is None:
-        value: ColumnElement[Any] = null()
-        return select(*chosen.c, cast(value, ARRAY(Text)).label("value")).subquery("funnel_valued")
-    if not part.attributed:
-        return select(*chosen.c, chosen.c.part.label("value")).subquery("funnel_valued")
-    attributed = funnel_rows.attribution(ir, table).subquery("attributed")
-    fallback = literal(funnel_rows.null_value(ir), ARRAY(Text))
-    return (
-        select(*chosen.c, func.coalesce(attributed.c.value, fallback).label("value"))
-        .select_from(chosen.outerjoin(attributed, attributed.c.pid == chosen.c.pid))
-        .subquery("funnel_valued")
-    )
+        value: ColumnElement[Any] = cast(null(), ARRAY(Text))
+    elif part.attributed:
+        value = func.coalesce(chosen.c.part, literal(funnel_rows.null_value(ir), ARRAY(Text)))
+    else:
+        value = chosen.c.part
+    return select(*chosen.c, value.label("value")).subquery("funnel_valued")
 
 
 def runs(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, period: bool = False) -> Subquery:
@@ -68,8 +64,8 @@ def runs(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, period: bo
     part = funnel_rows.partitioned(ir, table)
     found = funnel_chains.entries(spec, len(ir.series), part)
     entry_period = bucket(found.c.entry, rng.interval, rng.timezone, rng.week_start_day) if period else None
-    chosen = funnel_chains.best(spec, len(ir.series), found, part.keys, entry_period)
-    return _valued(ir, chosen, part, table)
+    chosen = funnel_chains.best(spec, len(ir.series), found, funnel_chains.run_keys(part), entry_period)
+    return _valued(ir, chosen, part)
 
 
 def _per_step(run: Subquery, n: int) -> list[ColumnElement[Any]]:
