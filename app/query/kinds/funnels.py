@@ -7,7 +7,7 @@ Semantics (the compiler is `funnel_rows` → `funnel_chains` → `funnel_sql`):
   Each actor counts once, with their best entry (most steps; among those, one not excluded, then the
   one finishing first, then the latest entry), so step counts never increase along the funnel and
   an actor converting twice counts once. One event never counts for two steps, so a repeated step
-  (A → A → B) needs two A events.
+  (A → A → B) needs two A events. Actors are persons; events without a person don't count.
 - strict: each step must be the actor's very next event (any event in between breaks it);
   unordered: the steps in any order within the window of the first one (named "Completed N steps").
 - Exclusions (funnelFromStep → funnelToStep): an exclusion event after the entry's step-`from` event
