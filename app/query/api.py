@@ -81,8 +81,10 @@ def cache_key(ir: QueryIR, team: TeamContext, filters_override: Mapping[str, Any
 
 def _regexes(ir: QueryIR, plan_ctx: CompileContext) -> list[str]:
     found = [p for group in (ir.properties, plan_ctx.test_accounts) for p, _ in normalize.regexes(group)]
-    for series in ir.series:
+    for series in ir.entities:
         found += [p for p, _ in normalize.regexes(series.properties)]
+    if ir.paths is not None:
+        found += [rule.regex for rule in ir.paths.cleaning]
     for action in plan_ctx.actions.values():
         found += action.regexes()
         for step in action.steps:

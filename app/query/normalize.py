@@ -31,7 +31,7 @@ from app.query.ir import (
     Series,
     StickinessCriteria,
 )
-from app.query.parse import QueryNode, validation_error
+from app.query.parse import InsightNode, QueryNode, validation_error
 from app.schemas.generated import query as schema
 
 MAX_LIST_VALUES = 10_000
@@ -327,7 +327,7 @@ def _formulas(raw: schema.TrendsFilter | None, series_count: int) -> tuple[Formu
     return tuple(result)
 
 
-def _common(node: QueryNode) -> dict[str, Any]:
+def _common(node: InsightNode) -> dict[str, Any]:
     if node.aggregation_group_type_index is not None:
         raise _fail("Aggregating by groups is not supported.", "aggregation_group_type_index")
     series_nodes: Sequence[schema.SeriesNode] = getattr(node, "series", [])
@@ -344,6 +344,10 @@ def _common(node: QueryNode) -> dict[str, Any]:
 
 
 def normalize(node: QueryNode) -> QueryIR:
+    from app.query import normalize_kinds  # it builds on this module
+
+    if isinstance(node, schema.FunnelCorrelationQuery):
+        return normalize_kinds.correlation(node, normalize)
     common = _common(node)
     if isinstance(node, schema.TrendsQuery):
         trends = node.trends_filter
@@ -376,6 +380,12 @@ def normalize(node: QueryNode) -> QueryIR:
             if toggled
             else ("new", "returning", "resurrecting", "dormant"),
         )
+    if isinstance(node, schema.FunnelsQuery):
+        return normalize_kinds.funnel(node, common)
+    if isinstance(node, schema.RetentionQuery):
+        return normalize_kinds.retention(node, common)
+    if isinstance(node, schema.PathsQuery):
+        return normalize_kinds.paths(node, common)
     raise _fail(f"{node.kind} is not supported yet.", "kind")
 
 

@@ -14,7 +14,7 @@ import pydantic
 from app.errors import ValidationError
 from app.schemas.generated import query as schema
 
-QueryNode = (
+InsightNode = (
     schema.TrendsQuery
     | schema.StickinessQuery
     | schema.LifecycleQuery
@@ -22,6 +22,7 @@ QueryNode = (
     | schema.RetentionQuery
     | schema.PathsQuery
 )
+QueryNode = InsightNode | schema.FunnelCorrelationQuery
 
 NODE_MODELS: dict[str, type[QueryNode]] = {
     "TrendsQuery": schema.TrendsQuery,
@@ -30,6 +31,7 @@ NODE_MODELS: dict[str, type[QueryNode]] = {
     "FunnelsQuery": schema.FunnelsQuery,
     "RetentionQuery": schema.RetentionQuery,
     "PathsQuery": schema.PathsQuery,
+    "FunnelCorrelationQuery": schema.FunnelCorrelationQuery,
 }
 MAX_DEPTH = 24  # JSON nesting; deeper payloads are hostile, not queries
 

@@ -12,7 +12,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, DateTime, FromClause, String, Subquery, and_, false, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    FromClause,
+    String,
+    Subquery,
+    and_,
+    false,
+    literal,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from app.errors import ValidationError
@@ -42,6 +53,40 @@ def _series_condition(series: Series, ctx: CompileContext) -> ColumnElement[bool
     if series.event is None:
         return None
     return EVENTS.c.event == literal(series.event, String)
+
+
+def series_match(series: Series, ctx: CompileContext) -> ColumnElement[bool]:
+    """Whether an event belongs to `series`: its event or action, and the series' own filters."""
+    parts = [
+        part
+        for part in (_series_condition(series, ctx), group_condition(series.properties, ctx.timezone))
+        if part is not None
+    ]
+    return and_(*parts) if parts else true()
+
+
+def series_events(series: Series, ctx: CompileContext) -> set[str] | None:
+    """The event names `series` can match, or None when it can match any event."""
+    if series.kind == "events":
+        return None if series.event is None else {series.event}
+    action = ctx.actions.get(series.action_id or 0)
+    if action is None or any(step.event is None for step in action.steps):
+        return None
+    return {step.event for step in action.steps if step.event is not None}
+
+
+def query_conditions(
+    ir: QueryIR, ctx: CompileContext, lower: datetime | None, upper: datetime | None
+) -> list[ColumnElement[bool]]:
+    """What every row of the query satisfies whatever series it matches: team first, time, filters."""
+    where: list[ColumnElement[bool]] = [EVENTS.c.team_id == literal(ctx.team_id)]
+    if lower is not None:
+        where.append(EVENTS.c.timestamp >= literal(lower, DateTime(timezone=True)))
+    if upper is not None:
+        where.append(EVENTS.c.timestamp <= literal(upper, DateTime(timezone=True)))
+    groups = [ir.properties, ctx.test_accounts if ir.filter_test_accounts else EMPTY_GROUP]
+    where.extend(c for g in groups if (c := group_condition(g, ctx.timezone)) is not None)
+    return where
 
 
 def needs_persons(ir: QueryIR, series: Series, ctx: CompileContext, *, breakdown: bool = True) -> bool:

@@ -6,12 +6,15 @@
 
 from fastapi import APIRouter
 
-from app.routers import actions, capture, health, personal_api_keys, projects, users
+from app.routers import actions, capture, health, legacy_insights, personal_api_keys, projects, users
 from app.routers import query as query_routes
 
-PROJECT_ROUTERS: list[APIRouter] = [projects.project_router]
-PROJECT_ROUTERS.append(query_routes.router)
-PROJECT_ROUTERS.append(actions.router)
+PROJECT_ROUTERS: list[APIRouter] = [
+    projects.project_router,
+    query_routes.router,
+    actions.router,
+    legacy_insights.router,  # before any `/insights/{id}` router, so `funnel` is never an id
+]
 GLOBAL_ROUTERS: list[APIRouter] = [
     capture.router,
     health.router,
