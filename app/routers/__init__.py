@@ -6,9 +6,20 @@
 
 from fastapi import APIRouter
 
-from app.routers import health, personal_api_keys, projects, users
+from app.routers import (
+    health,
+    insight_actions,
+    insight_sharing,
+    insights,
+    personal_api_keys,
+    projects,
+    shared,
+    users,
+)
 from app.routers import query as query_routes
 
 PROJECT_ROUTERS: list[APIRouter] = [projects.project_router]
 PROJECT_ROUTERS.append(query_routes.router)
+PROJECT_ROUTERS += [insight_actions.router, insight_sharing.router, insights.router]
 GLOBAL_ROUTERS: list[APIRouter] = [health.router, projects.router, users.router, personal_api_keys.router]
+GLOBAL_ROUTERS.append(shared.router)
