@@ -42,7 +42,7 @@ class Dashboard(Base):
     creation_mode: Mapped[str] = mapped_column(String(16), default="default", server_default="default")
     filters: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     variables: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
-    breakdown_colors: Mapped[Any] = mapped_column(JSONB, nullable=True)
+    breakdown_colors: Mapped[Any] = mapped_column(JSONB(none_as_null=True), nullable=True)
     data_color_theme_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default=text("'{}'"))
     restriction_level: Mapped[int] = mapped_column(
@@ -75,7 +75,7 @@ class DashboardTile(Base):
     # {"sm": {"x","y","w","h","minW","minH","i"}, "xs": {...}}
     layouts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     color: Mapped[str | None] = mapped_column(String(400), nullable=True)
-    filters_overrides: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
+    filters_overrides: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True), nullable=True)
     show_description: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     transparent_background: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

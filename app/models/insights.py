@@ -42,7 +42,7 @@ class Insight(Base):
     derived_name: Mapped[str | None] = mapped_column(String(400), nullable=True)
     description: Mapped[str | None] = mapped_column(String(400), nullable=True)
     filters: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
-    query: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
+    query: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True), nullable=True)
     order: Mapped[int | None] = mapped_column(Integer, nullable=True)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     saved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -35,7 +35,7 @@ class SharingConfiguration(Base):
     )
     enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     access_token: Mapped[str] = mapped_column(String(400), unique=True)
-    settings: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.now()
     )

@@ -19,6 +19,7 @@ from app.execution.modes import ExecutionMode
 from app.execution.runner import ExecutionContext, PreparedQuery, execute
 from app.models import DashboardTile, Insight, Project
 from app.models.base import utcnow
+from app.query import legacy
 from app.query.api import TeamContext, parse_query, prepare_query
 from app.repositories import dashboards as dashboards_repo
 
@@ -44,7 +45,17 @@ def stored_query(insight: Insight) -> dict[str, Any] | None:
     """The query the API shows: the stored one, or the legacy filters converted on the fly."""
     if insight.query:
         return insight.query
+    if insight.filters:
+        try:
+            return legacy_query(insight.filters)
+        except APIError:
+            return None  # stored before validation existed; shown as "no query", never a 500
     return None
+
+
+def legacy_query(filters: Mapping[str, Any]) -> dict[str, Any]:
+    """Legacy `filters` as the query node PostHog shows for them (400 naming the field on garbage)."""
+    return {"kind": "InsightVizNode", "source": legacy.filters_to_query(filters), "full": True}
 
 
 def source_of(query: Mapping[str, Any]) -> dict[str, Any]:

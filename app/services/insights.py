@@ -24,7 +24,7 @@ from app.repositories.insights import InsightRow, Viewer
 from app.schemas.generated.insights import BulkUpdateTags, InsightWrite
 from app.schemas.insights import access_level, levels
 from app.services import access, activity, insight_naming
-from app.services.insight_queries import canonical_source
+from app.services.insight_queries import canonical_source, legacy_query
 from app.services.tags import apply_tag_action, normalize_tags, validate_bulk_request
 
 SCOPE = "Insight"
@@ -69,6 +69,23 @@ def _validated_query(value: Any) -> dict[str, Any] | None:
         exc.attr = "__".join(p for p in ("query", exc.attr) if p)
         raise
     return dict(value)
+
+
+def _validated_filters(value: Any) -> dict[str, Any]:
+    """Legacy filters are kept as sent, once they convert to a valid query (400 naming the field)."""
+    if not value:
+        return {}
+    try:
+        canonical_source(legacy_query(value))
+    except ValidationError as exc:
+        if not (exc.attr or "").startswith("filters"):
+            exc.attr = "__".join(p for p in ("filters", exc.attr) if p)
+        raise
+    return dict(value)
+
+
+def _legacy(filters: dict[str, Any]) -> dict[str, Any] | None:
+    return legacy_query(filters) if filters else None
 
 
 async def get_row(
@@ -124,13 +141,14 @@ async def create(
 ) -> int:
     fields = body.model_dump(exclude_unset=True, by_alias=False)
     query = _validated_query(fields.get("query"))
+    filters = _validated_filters(fields.get("filters"))
     insight = Insight(
         team_id=project.id,
         short_id=await _new_short_id(session, project.id),
         name=fields.get("name"),
-        derived_name=fields.get("derived_name") or derived_name_for(query),
+        derived_name=fields.get("derived_name") or derived_name_for(query or _legacy(filters)),
         description=fields.get("description"),
-        filters=fields.get("filters") or {},
+        filters=filters,
         query=query,
         order=fields.get("order"),
         deleted=bool(fields.get("deleted", False)),
@@ -165,13 +183,14 @@ def _apply(insight: Insight, fields: dict[str, Any]) -> None:
         if name in fields:
             setattr(insight, name, fields[name])
     if "filters" in fields:
-        insight.filters = fields["filters"] or {}
+        insight.filters = _validated_filters(fields["filters"])
     if "query" in fields:
         insight.query = _validated_query(fields["query"])
     if "derived_name" in fields:
         insight.derived_name = fields["derived_name"]
-    elif "query" in fields:
-        insight.derived_name = derived_name_for(insight.query) or insight.derived_name
+    elif "query" in fields or "filters" in fields:
+        new_name = derived_name_for(insight.query or _legacy(insight.filters))
+        insight.derived_name = new_name or insight.derived_name
     if "favorited" in fields:
         insight.favorited = bool(fields["favorited"])
     if "tags" in fields:
