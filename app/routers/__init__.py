@@ -6,11 +6,22 @@
 
 from fastapi import APIRouter
 
-from app.routers import capture, health, personal_api_keys, projects, users
+from app.routers import (
+    capture,
+    health,
+    insight_actions,
+    insight_sharing,
+    insights,
+    personal_api_keys,
+    projects,
+    shared,
+    users,
+)
 from app.routers import query as query_routes
 
 PROJECT_ROUTERS: list[APIRouter] = [projects.project_router]
 PROJECT_ROUTERS.append(query_routes.router)
+PROJECT_ROUTERS += [insight_actions.router, insight_sharing.router, insights.router]
 GLOBAL_ROUTERS: list[APIRouter] = [
     capture.router,
     health.router,
@@ -18,3 +29,4 @@ GLOBAL_ROUTERS: list[APIRouter] = [
     users.router,
     personal_api_keys.router,
 ]
+GLOBAL_ROUTERS.append(shared.router)
