@@ -222,7 +222,10 @@ async def test_persons_are_per_project(ingest: Any, stored: Stored, team: Team, 
 async def test_concurrent_updates_of_one_person_lose_nothing(ingest: Any, stored: Stored, team: Team) -> None:
     await ingest({"event": "seen", "distinct_id": "busy"})
     await asyncio.gather(
-        *(ingest({"event": "e", "distinct_id": "busy", "properties": {"$set": {f"k{i}": i}}}) for i in range(12))
+        *(
+            ingest({"event": "e", "distinct_id": "busy", "properties": {"$set": {f"k{i}": i}}})
+            for i in range(12)
+        )
     )
     persons = await stored.persons(team.id)
     assert persons["busy"]["properties"] == {f"k{i}": i for i in range(12)}
