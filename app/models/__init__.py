@@ -5,6 +5,7 @@ from app.models.activity import ActivityLog
 from app.models.base import Base
 from app.models.dashboards import Dashboard, DashboardTile
 from app.models.definitions import EventDefinition, EventProperty, PropertyDefinition
+from app.models.elements import Element
 from app.models.events import Event
 from app.models.identity import Organization, OrganizationMembership, PersonalAPIKey, Project, User
 from app.models.insights import Insight, InsightViewed
@@ -18,6 +19,7 @@ __all__ = [
     "Base",
     "Dashboard",
     "DashboardTile",
+    "Element",
     "Event",
     "EventDefinition",
     "EventProperty",

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from app.routers import (
     capture,
+    elements,
     health,
     insight_actions,
     insight_sharing,
@@ -22,6 +23,7 @@ from app.routers import query as query_routes
 PROJECT_ROUTERS: list[APIRouter] = [projects.project_router]
 PROJECT_ROUTERS.append(query_routes.router)
 PROJECT_ROUTERS += [insight_actions.router, insight_sharing.router, insights.router]
+PROJECT_ROUTERS += [elements.router]
 GLOBAL_ROUTERS: list[APIRouter] = [
     capture.router,
     health.router,
