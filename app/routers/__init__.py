@@ -9,12 +9,14 @@ from fastapi import APIRouter
 from app.routers import (
     capture,
     elements,
+    event_definitions,
     health,
     insight_actions,
     insight_sharing,
     insights,
     personal_api_keys,
     projects,
+    property_definitions,
     shared,
     users,
 )
@@ -23,7 +25,8 @@ from app.routers import query as query_routes
 PROJECT_ROUTERS: list[APIRouter] = [projects.project_router]
 PROJECT_ROUTERS.append(query_routes.router)
 PROJECT_ROUTERS += [insight_actions.router, insight_sharing.router, insights.router]
-PROJECT_ROUTERS += [elements.router]
+PROJECT_ROUTERS += [elements.router, event_definitions.router]
+PROJECT_ROUTERS += [property_definitions.router, property_definitions.values_router]
 GLOBAL_ROUTERS: list[APIRouter] = [
     capture.router,
     health.router,
