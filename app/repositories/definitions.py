@@ -117,7 +117,7 @@ async def event_page(
     where = _event_conditions(team_id, filters)
     count = await session.scalar(select(func.count()).select_from(EventDefinition).where(*where))
     statement = _with_users().where(*where).order_by(*_order(filters)).limit(limit).offset(offset)
-    rows = (await session.execute(statement)).tuples().all()
+    rows = (await session.execute(statement)).all()
     return int(count or 0), [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
@@ -129,7 +129,7 @@ async def event_row(
         statement = statement.where(EventDefinition.id == definition_id)
     if name is not None:
         statement = statement.where(EventDefinition.name == name)
-    row = (await session.execute(statement)).tuples().first()
+    row = (await session.execute(statement)).first()
     return None if row is None else (row[0], row[1], row[2], row[3])
 
 

@@ -68,7 +68,7 @@ async def page(
         .limit(limit)
         .offset(offset)
     )
-    rows = (await session.execute(statement)).tuples().all()
+    rows = (await session.execute(statement)).all()
     return int(count or 0), [(r[0], r[1], r[2]) for r in rows]
 
 
@@ -78,7 +78,7 @@ async def row(session: AsyncSession, team_id: int, definition_id: uuid.UUID) -> 
         .outerjoin(Updater, Updater.id == PropertyDefinition.updated_by_id)
         .where(PropertyDefinition.team_id == team_id, PropertyDefinition.id == definition_id)
     )
-    found = (await session.execute(statement)).tuples().first()
+    found = (await session.execute(statement)).first()
     return None if found is None else (found[0], found[1], None)
 
 

@@ -57,7 +57,9 @@ def _method(schema: EventSchema, method_name: str) -> list[str]:
         "        if extra_properties:",
         "            properties.update(extra_properties)",
         '        kwargs["properties"] = {**(kwargs.get("properties") or {}), **properties}',
-        f"        return self.capture({schema.name!r}, **kwargs)",
+        # Posthog.capture is decorated untyped: annotate the result so strict callers keep the type.
+        f"        event_uuid: Optional[str] = self.capture({schema.name!r}, **kwargs)",
+        "        return event_uuid",
     ]
     return lines
 
