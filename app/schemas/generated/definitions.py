@@ -48,8 +48,8 @@ class ElementWrite(BaseModel):
 class Element(BaseModel):
     id: Annotated[
         StrictInt | None,
-        Field(description="The stored element's id (null for elements parsed from a chain)."),
-    ]
+        Field(description="A stored element's id (absent from elements parsed from a chain)."),
+    ] = None
     text: str | None
     tag_name: str | None
     attr_class: list[str] | None
@@ -69,7 +69,9 @@ class ElementsPage(BaseModel):
 
 
 class ElementStatsRow(BaseModel):
-    count: Annotated[float, Field(description="Events on this chain (divided by sampling_factor).")]
+    count: Annotated[
+        StrictInt, Field(description="Events on this chain of this type (exact, whatever sampling_factor).")
+    ]
     hash: Annotated[str, Field(description="Hex cityHash64 of the elements_chain, as PostHog.")]
     type: Literal["$autocapture", "$rageclick", "$dead_click"]
     elements: list[Element]
