@@ -11,6 +11,8 @@ from app.middleware import request_url
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# Postgres' OFFSET is a bigint: anything larger is a 400, not a driver overflow.
+MAX_OFFSET = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +23,7 @@ class PageParams:
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 

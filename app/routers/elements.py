@@ -12,6 +12,7 @@ from app.middleware import request_url
 from app.pagination import PageDep, paginated
 from app.repositories import elements as stored_elements
 from app.responses import JSONResponse
+from app.routers.repeated import repeated
 from app.schemas.generated.definitions import (
     Element,
     ElementsPage,
@@ -45,22 +46,26 @@ async def element_stats_page(
     project: ProjectDep,
     session: SessionDep,
     include: Annotated[
-        list[str] | None,
-        Query(max_length=10, description="$autocapture, $rageclick, $dead_click (default: all three)."),
+        str | None,
+        Query(
+            max_length=200,
+            description="$autocapture, $rageclick, $dead_click (default: all three); repeatable, "
+            "comma-separated or a JSON list.",
+        ),
     ] = None,
     date_from: Text = None,
     date_to: Text = None,
     limit: Annotated[str | None, Query(max_length=20)] = None,
     offset: Annotated[str | None, Query(max_length=20)] = None,
     sampling_factor: Annotated[str | None, Query(max_length=20)] = None,
-    properties: Annotated[str | None, Query(max_length=100_000, description="JSON list of filters")] = None,
+    properties: Annotated[str | None, Query(max_length=3000, description="JSON list of filters")] = None,
     filter_test_accounts: Annotated[str | None, Query(max_length=10)] = None,
-    data_attributes: Annotated[str | None, Query(max_length=10_000)] = None,
+    data_attributes: Annotated[str | None, Query(max_length=500)] = None,
     max_element_chain_depth: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Any:
     """Counts of click events per (elements_chain, event type), most clicked first."""
     params = StatsParams(
-        include=[value[:200] for value in include or []],
+        include=repeated(request, "include", 200),
         date_from=date_from,
         date_to=date_to,
         limit=limit,

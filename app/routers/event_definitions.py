@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from app.deps import AuthDep, ProjectDep, SessionDep, require_scope
 from app.pagination import PageDep, paginated
 from app.responses import JSONResponse
+from app.routers.repeated import repeated
 from app.schemas.generated.definitions import (
     BulkUpdateTagsUUID,
     BulkUpdateTagsUUIDResult,
@@ -26,7 +27,7 @@ from app.services.event_definitions import ListParams
 router = APIRouter(prefix="/event_definitions", tags=["event_definitions"])
 READ = [require_scope("event_definition:read")]
 WRITE = [require_scope("event_definition:write")]
-JsonList = Annotated[str | None, Query(max_length=100_000, description="JSON list of names")]
+JsonList = Annotated[str | None, Query(max_length=2000, description="JSON list of names")]
 
 
 @router.get("", response_model=EventDefinitionsPage, dependencies=READ)
@@ -35,7 +36,7 @@ async def list_event_definitions(
     project: ProjectDep,
     session: SessionDep,
     page: PageDep,
-    search: Annotated[str | None, Query(max_length=1000, description="Every word must match")] = None,
+    search: Annotated[str | None, Query(max_length=200, description="Every word must match")] = None,
     event_type: Annotated[
         str | None, Query(max_length=40, description="event (default), event_custom, event_posthog")
     ] = None,
@@ -47,8 +48,12 @@ async def list_event_definitions(
     exclude_names: JsonList = None,
     tags: JsonList = None,
     ordering: Annotated[
-        list[str] | None,
-        Query(max_length=10, description="name, last_seen_at, last_seen_at::date, created_at (- = desc)"),
+        str | None,
+        Query(
+            max_length=100,
+            description="name, last_seen_at, last_seen_at::date, created_at, created_at::date (- = desc); "
+            "repeatable or comma-separated",
+        ),
     ] = None,
 ) -> Any:
     params = ListParams(
@@ -59,7 +64,7 @@ async def list_event_definitions(
         names=names,
         excluded_names=excluded_properties or exclude_names,
         tags=tags,
-        ordering=tuple(value[:100] for value in ordering or []),
+        ordering=tuple(repeated(request, "ordering", 100)),
     )
     count, results = await event_definitions.page(session, project, params, page.limit, page.offset)
     return JSONResponse(paginated(request, page, count, results))

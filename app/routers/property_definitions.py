@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from app.deps import AuthDep, ProjectDep, SessionDep, require_scope
 from app.pagination import PageDep, paginated
 from app.responses import JSONResponse
+from app.routers.repeated import repeated
 from app.schemas.generated.definitions import (
     NamedValue,
     PropertyDefinition,
@@ -31,15 +32,15 @@ async def list_property_definitions(
     session: SessionDep,
     page: PageDep,
     type: Annotated[str | None, Query(max_length=20, description="event (default) or person")] = None,
-    search: Annotated[str | None, Query(max_length=1000, description="Every word must match")] = None,
+    search: Annotated[str | None, Query(max_length=200, description="Every word must match")] = None,
     event_names: Annotated[
-        str | None, Query(max_length=100_000, description="JSON list: properties seen with these first")
+        str | None, Query(max_length=2000, description="JSON list: properties seen with these first")
     ] = None,
     filter_by_event_names: Annotated[
         str | None, Query(max_length=10, description="true: only properties seen with event_names")
     ] = None,
     is_numerical: Annotated[str | None, Query(max_length=10)] = None,
-    excluded_properties: Annotated[str | None, Query(max_length=100_000)] = None,
+    excluded_properties: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Any:
     params = ListParams(
         type=type,
@@ -94,13 +95,15 @@ async def replace_property_definition(
 
 @values_router.get("/values", response_model=list[NamedValue], dependencies=READ)
 async def event_property_values(
+    request: Request,
     project: ProjectDep,
     session: SessionDep,
     key: Annotated[str | None, Query(max_length=400, description="The event property")] = None,
     value: Annotated[str | None, Query(max_length=1000, description="Case-insensitive substring")] = None,
-    event_name: Annotated[list[str] | None, Query(max_length=100, description="Only on these events")] = None,
+    event_name: Annotated[
+        str | None, Query(max_length=400, description="Only on this event; repeat for several")
+    ] = None,
 ) -> Any:
     """The property's most frequent values over the last 7 days (what filter pickers offer)."""
-    return JSONResponse(
-        await property_definitions.event_values(session, project, key, value, event_name or [])
-    )
+    events = repeated(request, "event_name", 400)
+    return JSONResponse(await property_definitions.event_values(session, project, key, value, events))

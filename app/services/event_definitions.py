@@ -33,6 +33,7 @@ TRACKED_FIELDS = (
     "name", "owner", "description", "tags", "verified", "hidden", "enforcement_mode", "post_to_slack",
     "default_columns",
 )  # fmt: skip
+NULLABLE_FIELDS = frozenset({"description", "owner"})
 METRICS_WINDOW = timedelta(days=30)
 
 
@@ -153,7 +154,12 @@ async def _apply(
     definition: EventDefinition,
     body: EventDefinitionWrite,
 ) -> None:
-    fields = body.model_dump(exclude_unset=True)
+    # Only description and owner can be cleared; a null anywhere else leaves the field as it is.
+    fields = {
+        name: value
+        for name, value in body.model_dump(exclude_unset=True).items()
+        if value is not None or name in NULLABLE_FIELDS
+    }
     if fields.get("hidden") and fields.get("verified"):
         raise ValidationError("An event cannot be both hidden and verified")
     owner = fields.get("owner")

@@ -90,7 +90,7 @@ async def update(
     fields = body.model_dump(exclude_unset=True)
     if "description" in fields:
         definition.description = fields["description"]
-    if "tags" in fields:
+    if fields.get("tags") is not None:
         definition.tags = normalize_tags(fields["tags"])
     if "property_type" in fields:
         definition.property_type = fields["property_type"]
