@@ -70,7 +70,10 @@ def stats_statement(request: StatsRequest) -> Select[Any]:
 def values_statement(team_id: int, key: str, value: str | None) -> Select[Any]:
     """The most frequent values of element attribute `key` (`tag_name`: the clicked element's tag;
     otherwise the chain's first `key="..."`) among the latest $autocapture events, containing `value`
-    (case-sensitive) when given."""
+    (case-sensitive) when given.
+
+    Chains repeat a lot, so events are first counted per distinct chain and the regex runs once per
+    chain, not once per event."""
     recent = (
         select(EVENTS.c.elements_chain)
         .where(
@@ -82,14 +85,22 @@ def values_statement(team_id: int, key: str, value: str | None) -> Select[Any]:
         .limit(VALUES_SCANNED)
         .subquery("recent")
     )
+    # MATERIALIZED: otherwise Postgres pushes the filters on the extracted value below the grouping,
+    # and the regex runs per event again.
+    chains = (
+        select(recent.c.elements_chain.label("chain"), func.count().label("events"))
+        .group_by(recent.c.elements_chain)
+        .cte("chains")
+        .prefix_with("MATERIALIZED")
+    )
     pattern = _TAG_PATTERN if key == "tag_name" else _attribute_pattern(key)
-    raw = func.substring(recent.c.elements_chain, literal(pattern, String))
+    raw = func.substring(chains.c.chain, literal(pattern, String))
     found = (raw if key == "tag_name" else func.replace(raw, '\\"', '"')).label("name")
-    extracted = select(found).subquery("extracted")
+    extracted = select(found, chains.c.events).subquery("extracted")
     statement = select(extracted.c.name).where(extracted.c.name.is_not(None), extracted.c.name != "")
     if value:
         statement = statement.where(func.strpos(extracted.c.name, literal(value, String)) > 0)
-    occurrences = func.count()
+    occurrences = func.sum(extracted.c.events)
     return (
         statement.group_by(extracted.c.name)
         .order_by(occurrences.desc(), extracted.c.name)
