@@ -48,10 +48,10 @@ SEEDED = [
 TYPED_EVENTS = sorted(["signed_up", "$pageview", "exception", "a-b", "a_b", "123 go", WEIRD])
 
 
-async def _generated(client: httpx.AsyncClient, team: Team, language: str) -> dict[str, Any]:
-    response = await client.get(
-        f"/api/projects/{team.id}/event_definitions/{language}/", headers=team.headers
-    )
+async def _generated(
+    client: httpx.AsyncClient, team: Team, language: str, prefix: str = "/api/projects"
+) -> dict[str, Any]:
+    response = await client.get(f"{prefix}/{team.id}/event_definitions/{language}/", headers=team.headers)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -99,6 +99,10 @@ class TestEnvelope:
             assert len(body["schema_hash"]) == 32
             assert int(body["schema_hash"], 16) >= 0
         assert len({body["schema_hash"] for body in bodies}) == 1
+        # The environment URL serves the same module (only the generation time in the header differs).
+        environment = await _generated(client, seeded, "python", "/api/environments")
+        assert environment["schema_hash"] == bodies[1]["schema_hash"]
+        assert environment["content"].split('"""', 2)[2] == bodies[1]["content"].split('"""', 2)[2]
         assert "secret_event" not in bodies[0]["content"]
         assert '"$identify"' not in bodies[0]["content"]
 
