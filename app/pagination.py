@@ -11,7 +11,8 @@ from app.middleware import request_url
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-MAX_OFFSET = 2**62  # offsets reach SQL as BIGINT; anything larger is hostile, not a page
+# Postgres' OFFSET is a bigint: anything larger is a 400, not a driver overflow.
+MAX_OFFSET = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)

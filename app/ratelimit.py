@@ -52,21 +52,23 @@ class RateLimiter:
         return max(waits) if waits else None
 
 
+async def enforce_analytics_limit(request: Request, auth: AuthDep) -> None:
+    """429 with `Retry-After` past the key's budget (also callable for requests that only sometimes
+    compute, e.g. an insight read with a computing `refresh`)."""
+    settings = request.app.state.settings
+    limiter = RateLimiter(
+        request.app.state.redis,
+        [Window(settings.rate_limit_per_minute, 60), Window(settings.rate_limit_per_hour, 3600)],
+    )
+    try:
+        wait = await limiter.hit(f"key:{auth.key.id}")
+    except RedisError:
+        logger.warning("rate limiter unavailable; allowing request")
+        return
+    if wait is not None:
+        raise Throttled(max(wait, 1))
+
+
 def analytics_rate_limit() -> Any:
-    """Route dependency for query-heavy endpoints: 429 with `Retry-After` past the key's budget."""
-
-    async def check(request: Request, auth: AuthDep) -> None:
-        settings = request.app.state.settings
-        limiter = RateLimiter(
-            request.app.state.redis,
-            [Window(settings.rate_limit_per_minute, 60), Window(settings.rate_limit_per_hour, 3600)],
-        )
-        try:
-            wait = await limiter.hit(f"key:{auth.key.id}")
-        except RedisError:
-            logger.warning("rate limiter unavailable; allowing request")
-            return
-        if wait is not None:
-            raise Throttled(max(wait, 1))
-
-    return Depends(check)
+    """Route dependency for query-heavy endpoints."""
+    return Depends(enforce_analytics_limit)

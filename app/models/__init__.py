@@ -1,18 +1,30 @@
 """ORM models; importing this package registers every table on `Base.metadata`."""
 
 from app.models.actions import Action
+from app.models.activity import ActivityLog
 from app.models.base import Base
+from app.models.dashboards import Dashboard, DashboardTile
 from app.models.definitions import EventDefinition, EventProperty, PropertyDefinition
+from app.models.elements import Element
 from app.models.events import Event
 from app.models.identity import Organization, OrganizationMembership, PersonalAPIKey, Project, User
+from app.models.insights import Insight, InsightViewed
 from app.models.persons import Person, PersonDistinctId
+from app.models.sharing import AccessControl, SharingConfiguration
 
 __all__ = [
+    "AccessControl",
     "Action",
+    "ActivityLog",
     "Base",
+    "Dashboard",
+    "DashboardTile",
+    "Element",
     "Event",
     "EventDefinition",
     "EventProperty",
+    "Insight",
+    "InsightViewed",
     "Organization",
     "OrganizationMembership",
     "Person",
@@ -20,5 +32,6 @@ __all__ = [
     "PersonalAPIKey",
     "Project",
     "PropertyDefinition",
+    "SharingConfiguration",
     "User",
 ]

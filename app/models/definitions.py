@@ -1,4 +1,6 @@
-"""Event and property definitions, kept up to date by ingestion."""
+"""Event and property definitions: ingestion keeps names, types and `last_seen_at` up to date; the
+API owns the descriptive metadata (description, tags, verification, owner…), which ingestion never
+touches (its upserts only move `last_seen_at` and fill a missing `property_type`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     DateTime,
+    ForeignKey,
     Integer,
     PrimaryKeyConstraint,
     SmallInteger,
@@ -15,8 +18,9 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
@@ -35,6 +39,23 @@ class EventDefinition(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     volume_30_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
     query_usage_30_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default=text("'{}'"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    verified_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # "allow" | "reject" (PostHog's schema enforcement; stored, not enforced at ingestion here).
+    enforcement_mode: Mapped[str] = mapped_column(Text, default="allow", server_default="allow")
+    default_columns: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default=text("'{}'"))
+    post_to_slack: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class PropertyDefinition(Base):
@@ -54,6 +75,12 @@ class PropertyDefinition(Base):
     is_numerical: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.now()
+    )
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default=text("'{}'"))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
 
 

@@ -6,14 +6,37 @@
 
 from fastapi import APIRouter
 
-from app.routers import actions, capture, health, legacy_insights, personal_api_keys, projects, users
+from app.routers import (
+    actions,
+    capture,
+    elements,
+    event_definitions,
+    health,
+    insight_actions,
+    insight_sharing,
+    insights,
+    legacy_insights,
+    personal_api_keys,
+    projects,
+    property_definitions,
+    shared,
+    users,
+)
 from app.routers import query as query_routes
 
 PROJECT_ROUTERS: list[APIRouter] = [
     projects.project_router,
     query_routes.router,
     actions.router,
-    legacy_insights.router,  # before any `/insights/{id}` router, so `funnel` is never an id
+    # Fixed paths under /insights/ before the `/insights/{id}` routes, so `funnel` is never an id.
+    legacy_insights.router,
+    insight_actions.router,
+    insight_sharing.router,
+    insights.router,
+    elements.router,
+    event_definitions.router,
+    property_definitions.router,
+    property_definitions.values_router,
 ]
 GLOBAL_ROUTERS: list[APIRouter] = [
     capture.router,
@@ -21,4 +44,5 @@ GLOBAL_ROUTERS: list[APIRouter] = [
     projects.router,
     users.router,
     personal_api_keys.router,
+    shared.router,
 ]

@@ -1,0 +1,57 @@
+"""What the insight and dashboard routers share: the viewer, object-id path convertors, JSON params."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import Depends, Query
+from starlette.convertors import Convertor, register_url_convertor
+
+from app.deps import AuthDep, ProjectDep, SessionDep
+from app.errors import ValidationError
+from app.repositories.insights import Viewer
+from app.services import access
+
+# Fixed action names under /insights/ (ours and the legacy endpoints') are never insight ids,
+# so `/insights/{id}` can't swallow them whatever order the routers are mounted in.
+INSIGHT_ACTIONS = (
+    "activity|my_last_viewed|viewed|cancel|bulk_update_tags|generate_name|generate_metadata|trending"
+    "|funnel|trend|timing|path|paths|retention|stickiness|lifecycle"
+)
+
+
+class InsightRefConvertor(Convertor[str]):
+    """An insight id or short_id: any path segment except the viewset's action names."""
+
+    regex = rf"(?!(?:{INSIGHT_ACTIONS})(?:/|$))[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("insight_ref", InsightRefConvertor())
+
+
+async def get_viewer(project: ProjectDep, auth: AuthDep, session: SessionDep) -> Viewer:
+    return await access.viewer_for(session, project, auth.user)
+
+
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+FormatParam = Annotated[Literal["json", "csv"] | None, Query(alias="format")]
+
+
+def json_object(raw: str | None, attr: str) -> dict[str, Any] | None:
+    """A query-string parameter holding a JSON object (`filters_override`, `variables_override`)."""
+    if not raw:
+        return None
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ValidationError("Must be a JSON object.", attr=attr) from None
+    if not isinstance(value, dict):
+        raise ValidationError("Must be a JSON object.", attr=attr)
+    return value
