@@ -130,10 +130,15 @@ class TestCrud:
         assert body["created_by"]["id"] == team.user.id
         assert "isNew" not in body["steps"][0]
 
-    async def test_tags_are_validated(self, client: httpx.AsyncClient, team: Team) -> None:
+    async def test_tags_are_validated_and_stored_normalized(
+        self, client: httpx.AsyncClient, team: Team
+    ) -> None:
         bad = await create(client, team, tags=["ok", 5])
         assert (bad.status_code, bad.json()["attr"]) == (400, "tags__1")
-        assert (await create(client, team, tags=["Growth"])).json()["tags"] == []  # not stored yet
+        created = (await create(client, team, tags=["Growth", " growth", "Ads"])).json()
+        assert created["tags"] == ["ads", "growth"]
+        again = await client.get(f"/api/projects/{team.id}/actions/{created['id']}/", headers=team.headers)
+        assert again.json()["tags"] == ["ads", "growth"]
 
 
 class TestSoftDelete:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, false, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, false, func, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, CreatedAt, utcnow
@@ -23,6 +23,7 @@ class Action(CreatedAt, Base):
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     # [{event, properties, url, url_matching, text, text_matching, href, href_matching, selector, tag_name}]
     steps: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default=text("'{}'"))
     post_to_slack: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     slack_message_format: Mapped[str] = mapped_column(Text, default="", server_default="")
     pinned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -22,7 +22,14 @@ class Event(Base):
     __table_args__ = (
         # The uuid makes ingestion idempotent per project (an SDK retry is stored once).
         PrimaryKeyConstraint("team_id", "uuid"),
-        Index("ix_events_team_event_timestamp", "team_id", "event", "timestamp"),
+        # person_id included: person-level maths run as index-only scans.
+        Index(
+            "ix_events_team_event_timestamp",
+            "team_id",
+            "event",
+            "timestamp",
+            postgresql_include=["person_id"],
+        ),
         Index("ix_events_team_timestamp", "team_id", "timestamp"),
         # Person merges rewrite the merged person's events.
         Index("ix_events_team_person", "team_id", "person_id"),

@@ -14,7 +14,7 @@ def action_out(action: Action) -> wire.Action:
         id=action.id,
         name=action.name,
         description=action.description,
-        tags=[],  # not stored yet (see app/services/actions.py)
+        tags=action.tags,
         post_to_slack=action.post_to_slack,
         slack_message_format=action.slack_message_format,
         steps=[_step_out(step) for step in action.steps],

@@ -7,8 +7,7 @@ ActionSerializer.
   unpins it.
 - Steps are validated the way the query engine will read them (property filters, selectors, regexes
   compiled by Postgres), so a stored action can't make a query fail later.
-- `tags` are validated but not stored: the actions table has no tags column yet (PostHog without the
-  tagging feature behaves the same way: it returns `[]`).
+- `tags` are normalized like every taggable's (services/tags.py).
 
 Services flush, never commit.
 """
@@ -109,7 +108,7 @@ async def _apply(
     if "deleted" in changes:
         action.deleted = changes["deleted"]
     if "tags" in changes:
-        normalize_tags(changes["tags"])
+        action.tags = normalize_tags(changes["tags"])
     if "steps" in changes:
         action.steps = await _validated_steps(session, steps or [])
     if "pinned_at" in changes:
