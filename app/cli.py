@@ -1,4 +1,4 @@
-"""`analytics serve | worker | migrate | bootstrap`.
+"""`analytics serve | worker | migrate | bootstrap | import | demo-data`.
 
 Without `DATABASE_URL` / `REDIS_URL` every command uses the embedded servers under
 `ANALYTICS_DATA_DIR`, starting them or attaching to the ones `serve` already runs.
@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -156,6 +157,58 @@ def bootstrap(
     else:
         for key, value in payload.items():
             print(f"{key}: {value}")
+
+
+@cli.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help="PostHog event JSON lines, optionally gzipped.", exists=True)],
+    project: Annotated[int, typer.Option("--project", help="Project id to import into.")],
+) -> None:
+    """Import events from a JSON-lines file; bad lines are reported and skipped."""
+    from app.bulk_cli import import_file
+
+    with backing_services(redis=False) as settings:
+        _prepare(settings, redis=False)
+        try:
+            report = asyncio.run(import_file(settings, path, path.stat().st_size, project))
+        except LookupError as exc:
+            raise _fail(str(exc)) from None
+    err.print(
+        f"imported [green]{report.imported:,}[/], skipped {report.skipped:,} already stored, "
+        f"invalid [red]{report.invalid_count:,}[/]"
+    )
+    for line, reason in report.invalid[:50]:
+        err.print(f"  line {line}: {reason}", highlight=False)
+    if report.invalid_count > 50:
+        err.print(f"  … and {report.invalid_count - 50:,} more")
+
+
+@cli.command("demo-data")
+def demo_data(
+    events: Annotated[int, typer.Option(min=1, help="How many events to generate.")] = 100_000,
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Spread over this many days up to --end.")] = 30,
+    seed: Annotated[int, typer.Option(help="Same seed and end date, same events.")] = 1,
+    end: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last day (exclusive; default today, UTC).")
+    ] = None,
+    project: Annotated[int | None, typer.Option("--project", help="Project id (default: the first).")] = None,
+) -> None:
+    """Generate a realistic product dataset (visitors, sessions, signups, purchases) and load it."""
+    from app.bulk_cli import load_demo
+    from app.ingestion.demo import DemoDataset
+
+    dataset = DemoDataset(events=events, days=days, seed=seed)
+    if end is not None:
+        dataset.end = end.replace(tzinfo=UTC)
+    with backing_services(redis=False) as settings:
+        _prepare(settings, redis=False)
+        try:
+            report = asyncio.run(
+                load_demo(settings, dataset, project, lambda p: err.print(f"project {p.name} (id {p.id})"))
+            )
+        except LookupError as exc:
+            raise _fail(str(exc)) from None
+    err.print(f"loaded [green]{report.imported:,}[/] events ({report.skipped:,} were already there)")
 
 
 def main() -> None:

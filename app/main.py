@@ -15,6 +15,8 @@ from app.db import create_engine, create_sessionmaker
 from app.deps import declare_environment_id, declare_project_id
 from app.errors import ERROR_RESPONSES, install_error_handlers
 from app.execution.context import build_context
+from app.ingestion.capture import TokenCache
+from app.ingestion.pipeline import Ingestor
 from app.middleware import BodySizeLimitMiddleware, TrailingSlashMiddleware
 from app.observability import ObservabilityMiddleware, configure_logging, metrics
 from app.responses import JSONResponse
@@ -56,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.redis = redis
         app.state.queue = queue
+        app.state.ingestor = Ingestor(engine)
+        app.state.tokens = TokenCache(app.state.sessionmaker)
         # One context per process: its result cache holds the in-process single-flight table.
         app.state.execution = build_context(engine, redis, queue, settings)
         try:

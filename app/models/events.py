@@ -24,6 +24,8 @@ class Event(Base):
         PrimaryKeyConstraint("team_id", "uuid"),
         Index("ix_events_team_event_timestamp", "team_id", "event", "timestamp"),
         Index("ix_events_team_timestamp", "team_id", "timestamp"),
+        # Person merges rewrite the merged person's events.
+        Index("ix_events_team_person", "team_id", "person_id"),
     )
 
     uuid: Mapped[uuid_lib.UUID] = mapped_column(UUID(as_uuid=True))

@@ -7,6 +7,7 @@
 from fastapi import APIRouter
 
 from app.routers import (
+    capture,
     health,
     insight_actions,
     insight_sharing,
@@ -21,5 +22,11 @@ from app.routers import query as query_routes
 PROJECT_ROUTERS: list[APIRouter] = [projects.project_router]
 PROJECT_ROUTERS.append(query_routes.router)
 PROJECT_ROUTERS += [insight_actions.router, insight_sharing.router, insights.router]
-GLOBAL_ROUTERS: list[APIRouter] = [health.router, projects.router, users.router, personal_api_keys.router]
+GLOBAL_ROUTERS: list[APIRouter] = [
+    capture.router,
+    health.router,
+    projects.router,
+    users.router,
+    personal_api_keys.router,
+]
 GLOBAL_ROUTERS.append(shared.router)

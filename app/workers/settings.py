@@ -8,7 +8,7 @@ from app.db import create_engine, create_sessionmaker
 from app.execution.context import build_context
 from app.settings import get_settings
 from app.workers.queue import QUEUE_NAME, redis_settings
-from app.workers.tasks import TASKS
+from app.workers.tasks import CRON_JOBS, TASKS
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -25,6 +25,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 class WorkerSettings:
     functions: ClassVar[list[Any]] = TASKS
+    cron_jobs: ClassVar[list[Any]] = CRON_JOBS
     on_startup = startup
     on_shutdown = shutdown
     queue_name = QUEUE_NAME

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from typing import Any
 
-from arq import Retry
+from arq import Retry, cron
 from arq.worker import func
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -16,6 +16,7 @@ from app.errors import APIError
 from app.execution.context import RUN_QUERY_TASK
 from app.execution.runner import CANCELLED_MESSAGE, ExecutionContext, response_body, run_on_connection
 from app.execution.status import QueryStatus, StatusStore
+from app.ingestion import definitions
 from app.models.base import utcnow
 from app.query.api import prepare_from_job
 
@@ -95,8 +96,17 @@ async def run_query(ctx: dict[str, Any], job: dict[str, Any]) -> None:
     await _finish(statuses, status)
 
 
+async def refresh_event_volumes(ctx: dict[str, Any]) -> None:
+    """Periodic: event definitions' 30-day volumes, counted from the events."""
+    async with ctx["engine"].connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        await definitions.refresh_volumes(raw)
+
+
 TASKS: list[Any] = [
     ping,
     # keep_result=0: a finished job leaves nothing behind, so a forced re-run can reuse the query id.
     func(run_query, name=RUN_QUERY_TASK, keep_result=0, timeout=QUERY_TIMEOUT_S, max_tries=QUERY_MAX_TRIES),
 ]
+# Volumes move slowly; PostHog refreshes them daily. Every six hours, on a quiet minute.
+CRON_JOBS: list[Any] = [cron(refresh_event_volumes, hour={1, 7, 13, 19}, minute=17, timeout=1800)]

@@ -1,0 +1,1 @@
+"""Event ingestion: capture bodies → normalized events → persons → events table → definitions."""

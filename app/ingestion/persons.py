@@ -1,0 +1,256 @@
+"""Person resolution for one batch, inside the batch's transaction.
+
+- Every distinct id resolves to a person; an unseen one creates a person (created at its first event).
+- `$identify` (`$anon_distinct_id`) and `$create_alias` (`alias`) join the other id's person into the
+  event's person: the other id is linked to it, or, when both ids already have different persons and
+  the other one is not identified, the two persons merge (the event's person keeps its properties
+  where both have a key; the other's distinct ids and events move over). Illegal ids ("null",
+  "undefined", …) never merge, as in PostHog.
+- `$set` / `$set_once` / `$unset` are folded per person (`person_updates`) and applied in one statement.
+
+Concurrency: batches of one project run under a shared advisory lock, so they proceed side by side
+(linking a new id to a person, as most `$identify`s do, is safe there). Only a real merge deletes a
+person and rewrites events: a batch that needs one raises `NeedsExclusiveLock` and is rerun under the
+exclusive lock, so no batch can ever stamp events with a person that a merge is deleting. The same
+happens when a concurrent batch links an id first. Rows are inserted and locked in sorted order.
+"""
+
+from __future__ import annotations
+
+import uuid as uuid_lib
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import orjson
+import uuid_utils.compat as uuid7
+
+from app.ingestion.events import IDENTIFY, CapturedEvent
+from app.ingestion.person_updates import PersonUpdate
+
+# pg_advisory_xact_lock(classid, objid): the class keeps our locks apart from anyone else's.
+PERSONS_LOCK_CLASS = 0x5045  # "PE"
+SHARED_LOCK = "SELECT pg_advisory_xact_lock_shared($1, $2)"
+EXCLUSIVE_LOCK = "SELECT pg_advisory_xact_lock($1, $2)"
+ILLEGAL_IDS = frozenset(
+    {
+        "anonymous",
+        "guest",
+        "distinctid",
+        "distinct_id",
+        "id",
+        "not_authenticated",
+        "email",
+        "undefined",
+        "true",
+        "false",
+        "null",
+        "none",
+        "nan",
+        "0",
+        "[object object]",
+    }
+)
+
+Connection = Any  # asyncpg.Connection (asyncpg ships no type information)
+
+
+def _json(value: dict[str, Any]) -> str:
+    return orjson.dumps(value).replace(b"\\u0000", b"\\ufffd").decode()
+
+
+class NeedsExclusiveLock(Exception):
+    """The batch must be rerun (in a new transaction) under the project's exclusive person lock."""
+
+
+class PersonResolver:
+    """Resolves one batch: `mapping` ends as distinct id → person uuid for every event."""
+
+    def __init__(self, connection: Connection, team_id: int, *, exclusive: bool = False) -> None:
+        self.db = connection
+        self.team_id = team_id
+        self.exclusive = exclusive
+        self.mapping: dict[str, uuid_lib.UUID] = {}
+        self.identified: dict[uuid_lib.UUID, bool] = {}
+
+    async def resolve(self, events: list[CapturedEvent]) -> dict[str, uuid_lib.UUID]:
+        merges = [
+            (e.distinct_id, other, e.timestamp)
+            for e in events
+            if (other := e.merge_from) and other != e.distinct_id
+        ]
+        await self.db.execute(
+            EXCLUSIVE_LOCK if self.exclusive else SHARED_LOCK, PERSONS_LOCK_CLASS, self.team_id
+        )
+        await self._load({e.distinct_id for e in events} | {other for _, other, _ in merges})
+        for into, other, at in merges:
+            await self._join(into, other, at)
+        created = await self._link_unseen(events)
+        updates = self._updates(events)
+        await self._insert_persons(created, updates)
+        await self._apply({p: u for p, u in updates.items() if p not in created})
+        return self.mapping
+
+    async def _load(self, ids: Iterable[str]) -> None:
+        rows = await self.db.fetch(
+            "SELECT distinct_id, person_id FROM person_distinct_ids "
+            "WHERE team_id = $1 AND distinct_id = ANY($2)",
+            self.team_id,
+            list(ids),
+        )
+        self.mapping.update({row["distinct_id"]: row["person_id"] for row in rows})
+
+    async def _is_identified(self, person: uuid_lib.UUID) -> bool:
+        if person not in self.identified:
+            value = await self.db.fetchval(
+                "SELECT is_identified FROM persons WHERE team_id = $1 AND uuid = $2", self.team_id, person
+            )
+            self.identified[person] = bool(value)
+        return self.identified[person]
+
+    async def _link(self, distinct_id: str, person: uuid_lib.UUID) -> None:
+        linked = await self.db.fetchval(
+            "INSERT INTO person_distinct_ids (team_id, distinct_id, person_id) VALUES ($1, $2, $3) "
+            "ON CONFLICT (team_id, distinct_id) DO NOTHING RETURNING person_id",
+            self.team_id,
+            distinct_id,
+            person,
+        )
+        if linked is None:
+            # A concurrent batch linked it since we looked: what was a link is now a merge.
+            raise NeedsExclusiveLock
+        self.mapping[distinct_id] = person
+
+    async def _join(self, into_id: str, other_id: str, at: datetime) -> None:
+        if into_id.lower() in ILLEGAL_IDS or other_id.lower() in ILLEGAL_IDS:
+            return
+        into, other = self.mapping.get(into_id), self.mapping.get(other_id)
+        if into is None and other is None:
+            into = uuid7.uuid7()
+            await self.db.execute(
+                "INSERT INTO persons (team_id, uuid, created_at) VALUES ($1, $2, $3)", self.team_id, into, at
+            )
+            await self._link(into_id, into)
+            await self._link(other_id, into)
+        elif into is None:
+            assert other is not None
+            await self._link(into_id, other)
+        elif other is None:
+            await self._link(other_id, into)
+        elif into != other and not await self._is_identified(other):
+            if not self.exclusive:
+                raise NeedsExclusiveLock
+            await self._merge(into, other)
+
+    async def _merge(self, into: uuid_lib.UUID, other: uuid_lib.UUID) -> None:
+        team = self.team_id
+        await self.db.execute(
+            "UPDATE persons AS p SET properties = o.properties || p.properties, "
+            "created_at = LEAST(p.created_at, o.created_at), version = p.version + 1 "
+            "FROM persons AS o WHERE p.team_id = $1 AND p.uuid = $2 AND o.team_id = $1 AND o.uuid = $3",
+            team,
+            into,
+            other,
+        )
+        await self.db.execute(
+            "UPDATE person_distinct_ids SET person_id = $2 WHERE team_id = $1 AND person_id = $3",
+            team,
+            into,
+            other,
+        )
+        await self.db.execute(
+            "UPDATE events SET person_id = $2 WHERE team_id = $1 AND person_id = $3", team, into, other
+        )
+        await self.db.execute("DELETE FROM persons WHERE team_id = $1 AND uuid = $2", team, other)
+        self.mapping = {d: into if p == other else p for d, p in self.mapping.items()}
+
+    def _updates(self, events: list[CapturedEvent]) -> dict[uuid_lib.UUID, PersonUpdate]:
+        """Each person's updates folded in event order (mapping is complete by now)."""
+        updates: dict[uuid_lib.UUID, PersonUpdate] = {}
+        for event in events:
+            set_, set_once, unset = event.person_updates()
+            identify = event.event == IDENTIFY
+            if set_ or set_once or unset or identify:
+                update = updates.setdefault(self.mapping[event.distinct_id], PersonUpdate())
+                update.apply(set_, set_once, unset)
+                update.identified |= identify
+        return updates
+
+    async def _link_unseen(self, events: list[CapturedEvent]) -> dict[uuid_lib.UUID, datetime]:
+        """Links each unseen id to a new person uuid; returns the new persons with their first event's
+        time. Another batch linking the same id at the same time wins once; we then use its person."""
+        first_seen: dict[str, datetime] = {}
+        for event in events:
+            if event.distinct_id not in self.mapping:
+                seen = first_seen.get(event.distinct_id)
+                first_seen[event.distinct_id] = min(seen, event.timestamp) if seen else event.timestamp
+        if not first_seen:
+            return {}
+        unseen = sorted(first_seen)
+        linked = await self.db.fetch(
+            "INSERT INTO person_distinct_ids (team_id, distinct_id, person_id) "
+            "SELECT $1, d, p FROM unnest($2::text[], $3::uuid[]) AS t(d, p) ORDER BY d "
+            "ON CONFLICT (team_id, distinct_id) DO NOTHING RETURNING distinct_id, person_id",
+            self.team_id,
+            unseen,
+            [uuid7.uuid7() for _ in unseen],
+        )
+        created = {row["person_id"]: first_seen[row["distinct_id"]] for row in linked}
+        self.mapping.update({row["distinct_id"]: row["person_id"] for row in linked})
+        if len(linked) < len(unseen):
+            await self._load(d for d in unseen if d not in self.mapping)
+        return created
+
+    async def _insert_persons(
+        self, created: dict[uuid_lib.UUID, datetime], updates: dict[uuid_lib.UUID, PersonUpdate]
+    ) -> None:
+        if not created:
+            return
+        people = list(created)
+        initial = [updates.get(p, PersonUpdate()) for p in people]
+        await self.db.execute(
+            "INSERT INTO persons (team_id, uuid, properties, is_identified, created_at) "
+            "SELECT $1, u, p::jsonb, i, c FROM unnest($2::uuid[], $3::text[], $4::bool[], $5::timestamptz[]) "
+            "AS t(u, p, i, c)",
+            self.team_id,
+            people,
+            [_json(update.applied_to({})) for update in initial],
+            [update.identified for update in initial],
+            [created[p] for p in people],
+        )
+
+    async def _apply(self, updates: dict[uuid_lib.UUID, PersonUpdate]) -> None:
+        """One statement for every existing person the batch changes; unchanged rows aren't rewritten."""
+        people = sorted(updates)
+        if not people:
+            return
+        # Locked in uuid order first, so two batches updating the same persons never deadlock.
+        await self.db.execute(
+            "SELECT 1 FROM persons WHERE team_id = $1 AND uuid = ANY($2) ORDER BY uuid FOR UPDATE",
+            self.team_id,
+            people,
+        )
+        await self.db.execute(
+            UPDATE_PERSONS,
+            self.team_id,
+            people,
+            [_json(updates[p].once) for p in people],
+            [_json(updates[p].set_values()) for p in people],
+            [orjson.dumps(updates[p].removed_keys()).decode() for p in people],
+            [updates[p].identified for p in people],
+        )
+
+
+# `(once || stored) || assigned - removed`: see person_updates for why this equals applying the events.
+# Computed from `p.properties`, the row being updated: under concurrent updates Postgres re-evaluates the
+# expressions on the newest version of the row, so no update is lost.
+NEW_PROPERTIES = """((t.once::jsonb || p.properties) || t.assigned::jsonb)
+    - ARRAY(SELECT jsonb_array_elements_text(t.removed::jsonb))"""
+UPDATE_PERSONS = f"""
+UPDATE persons AS p
+SET properties = {NEW_PROPERTIES}, is_identified = p.is_identified OR t.identified, version = p.version + 1
+FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::bool[])
+    AS t(uuid, once, assigned, removed, identified)
+WHERE p.team_id = $1 AND p.uuid = t.uuid
+    AND ({NEW_PROPERTIES} IS DISTINCT FROM p.properties OR (t.identified AND NOT p.is_identified))
+"""  # noqa: S608 - a constant expression, no input

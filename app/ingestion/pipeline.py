@@ -1,0 +1,82 @@
+"""Ingesting a batch: persons and events in one transaction, then definitions.
+
+`ingest` returns only after the events' transaction committed (Postgres' default synchronous commit),
+so a request acknowledged with 200 is durable; if anything fails before that, nothing of the batch is
+stored and the caller answers with an error the SDK retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from asyncpg import exceptions as pg_errors
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.ingestion import definitions
+from app.ingestion.definitions import DefinitionsCache
+from app.ingestion.events import CapturedEvent
+from app.ingestion.persons import NeedsExclusiveLock, PersonResolver
+from app.ingestion.writer import insert_events
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    received: int
+    stored: int  # the rest were already stored (same uuid): retries
+
+    @property
+    def duplicates(self) -> int:
+        return self.received - self.stored
+
+
+class Ingestor:
+    """One per process: holds the engine and the definitions cache."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.definitions = DefinitionsCache()
+
+    async def ingest(self, team_id: int, events: list[CapturedEvent]) -> IngestResult:
+        if not events:
+            return IngestResult(0, 0)
+        async with self.engine.connect() as connection:
+            # Raw asyncpg for array binds; the transaction is asyncpg's own, so SQLAlchemy never
+            # begins one of its own on this connection (it only returns it to the pool).
+            raw: Any = (await connection.get_raw_connection()).driver_connection
+            stored = await self._write(raw, team_id, events)
+            await self._upkeep(raw, team_id, events)
+        return IngestResult(len(events), stored)
+
+    async def _write(self, raw: Any, team_id: int, events: list[CapturedEvent]) -> int:
+        """Persons and events in one transaction; rerun exclusively when a real merge needs it, and
+        again when Postgres broke a deadlock (the rolled-back attempt left nothing behind)."""
+        exclusive = False
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                async with raw.transaction():
+                    persons = await PersonResolver(raw, team_id, exclusive=exclusive).resolve(events)
+                    return await insert_events(raw, team_id, events, persons)
+            except NeedsExclusiveLock:
+                exclusive = True
+            except pg_errors.DeadlockDetectedError:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                logger.warning("ingestion deadlock for project %s, retrying", team_id)
+        raise RuntimeError("unreachable: every attempt returns or raises")
+
+    async def _upkeep(self, raw: Any, team_id: int, events: list[CapturedEvent]) -> None:
+        rows = self.definitions.pending(team_id, events)
+        if rows.empty:
+            return
+        try:
+            async with raw.transaction():
+                await definitions.upsert(raw, team_id, rows)
+        except Exception:  # derived data: the events are stored; the next batch writes these again
+            logger.exception("definitions upkeep failed for project %s", team_id)
+            return
+        self.definitions.written(team_id, rows)

@@ -1,0 +1,146 @@
+"""Ingestion throughput: events/s through `POST /batch` over HTTP, and raw COPY of the same rows.
+
+    uv run python bench/ingest.py --events 200000 --clients 8 --batch 100 --workers 2
+
+Starts the API (uvicorn, `--workers` processes) on a scratch database, sends the demo dataset's
+events (~1 KB each, as posthog-python sends them: `{api_key, batch, sent_at}`, pre-serialized) from
+`--clients` concurrent connections, and checks every acknowledged event is stored. Then, in the same
+run and the same database, it empties the table and COPYs exactly the stored rows back (one
+connection, binary COPY, 10k rows a statement): the raw write rate of Postgres here. Prints both and
+the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.ingestion.demo import DemoDataset
+from app.models.base import utcnow
+from bench.common import DEMO_END, EVENT_COLUMNS, free_port, reset_database, wait_healthy
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bodies(token: str, events: int, batch: int) -> list[tuple[bytes, int]]:
+    """Request bodies with how many events each carries."""
+    flat = [e for day in DemoDataset(events=events, days=30, seed=7, end=DEMO_END).batches() for e in day]
+    sent_at = utcnow().isoformat()
+    chunks = [flat[i : i + batch] for i in range(0, len(flat), batch)]
+    return [
+        (orjson.dumps({"api_key": token, "batch": chunk, "sent_at": sent_at}), len(chunk)) for chunk in chunks
+    ]
+
+
+async def send_all(url: str, payloads: list[tuple[bytes, int]], clients: int) -> tuple[int, float]:
+    queue: asyncio.Queue[tuple[bytes, int]] = asyncio.Queue()
+    for payload in payloads:
+        queue.put_nowait(payload)
+    acknowledged = 0
+
+    async def client() -> None:
+        nonlocal acknowledged
+        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+            while not queue.empty():
+                payload, events = queue.get_nowait()
+                response = await http.post(
+                    "/batch/", content=payload, headers={"Content-Type": "application/json"}
+                )
+                if response.status_code != 200:
+                    raise SystemExit(f"/batch answered {response.status_code}: {response.text[:200]}")
+                acknowledged += events
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return acknowledged, time.perf_counter() - started
+
+
+async def copy_rate(database_url: str) -> tuple[int, float]:
+    connection = await asyncpg.connect(database_url)
+    try:
+        columns = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+        rows = await connection.fetch(f"SELECT {columns} FROM events")
+        records = [tuple(row) for row in rows]
+        await connection.execute("TRUNCATE events")
+        await connection.execute("CHECKPOINT")
+        started = time.perf_counter()
+        for at in range(0, len(records), 10_000):
+            await connection.copy_records_to_table(
+                "events", records=records[at : at + 10_000], columns=EVENT_COLUMNS
+            )
+        return len(records), time.perf_counter() - started
+    finally:
+        await connection.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    args = parser.parse_args()
+
+    database_url = await reset_database("bench_ingest")
+    connection = await asyncpg.connect(database_url)
+    await connection.execute(
+        "INSERT INTO organizations (id, name) VALUES (gen_random_uuid(), 'bench');"
+        "INSERT INTO projects (uuid, organization_id, name, api_token, timezone, test_account_filters, "
+        "test_account_filters_default_checked, is_demo) "
+        "SELECT gen_random_uuid(), id, 'bench', 'phc_bench', 'UTC', '[]', false, false FROM organizations"
+    )
+    await connection.close()
+    payloads = bodies("phc_bench", args.events, args.batch)
+    average = sum(len(p) for p, _ in payloads) / args.events
+
+    port = free_port()
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"),
+    )
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port),
+        "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
+        cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        await wait_healthy(url)
+        await send_all(url, payloads[: max(1, len(payloads) // 50)], args.clients)  # warm-up (stored too)
+        connection = await asyncpg.connect(database_url)
+        await connection.execute("TRUNCATE events, persons, person_distinct_ids")
+        await connection.execute("CHECKPOINT")
+        acknowledged, http_seconds = await send_all(url, payloads, args.clients)
+        stored = await connection.fetchval("SELECT count(*) FROM events")
+        await connection.close()
+    finally:
+        server.terminate()
+        await server.wait()
+    if stored != acknowledged:
+        raise SystemExit(f"acknowledged {acknowledged} events but {stored} are stored")
+    copied, copy_seconds = await copy_rate(database_url)
+    http_rate, raw_rate = acknowledged / http_seconds, copied / copy_seconds
+    print(f"{args.events:,} demo events, {average:,.0f} bytes each on the wire, batches of {args.batch}, "
+          f"{args.clients} clients, {args.workers} API workers")  # fmt: skip
+    print(f"{'path':28} {'events':>10} {'seconds':>9} {'events/s':>10}")
+    print(f"{'HTTP POST /batch':28} {acknowledged:>10,} {http_seconds:>9.2f} {http_rate:>10,.0f}")
+    print(f"{'raw COPY (same rows)':28} {copied:>10,} {copy_seconds:>9.2f} {raw_rate:>10,.0f}")
+    print(f"HTTP / raw COPY = {http_rate / raw_rate:.2f}   (every acknowledged event stored: {stored:,})")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
