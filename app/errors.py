@@ -155,8 +155,10 @@ def error_response(error: APIError) -> Response:
 
 def _validation_attr(loc: tuple[int | str, ...]) -> str | None:
     # FastAPI prefixes locations with where the value came from; PostHog names the field only.
-    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header")]
-    return "__".join(parts) or None
+    # Only that first element goes: a field may itself be called "body" (a text tile's body).
+    if loc and loc[0] in ("body", "query", "path", "header"):
+        loc = loc[1:]
+    return "__".join(str(part) for part in loc) or None
 
 
 def _validation_detail(error: dict[str, Any]) -> str:

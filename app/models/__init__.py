@@ -3,7 +3,7 @@
 from app.models.actions import Action
 from app.models.activity import ActivityLog
 from app.models.base import Base
-from app.models.dashboards import Dashboard, DashboardTile
+from app.models.dashboards import Dashboard, DashboardText, DashboardTile, DashboardViewed
 from app.models.definitions import EventDefinition, EventProperty, PropertyDefinition
 from app.models.events import Event
 from app.models.identity import Organization, OrganizationMembership, PersonalAPIKey, Project, User
@@ -17,7 +17,9 @@ __all__ = [
     "ActivityLog",
     "Base",
     "Dashboard",
+    "DashboardText",
     "DashboardTile",
+    "DashboardViewed",
     "Event",
     "EventDefinition",
     "EventProperty",

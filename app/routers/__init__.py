@@ -8,6 +8,10 @@ from fastapi import APIRouter
 
 from app.routers import (
     capture,
+    dashboard_actions,
+    dashboard_sharing,
+    dashboard_stream,
+    dashboards,
     health,
     insight_actions,
     insight_sharing,
@@ -22,6 +26,13 @@ from app.routers import query as query_routes
 PROJECT_ROUTERS: list[APIRouter] = [projects.project_router]
 PROJECT_ROUTERS.append(query_routes.router)
 PROJECT_ROUTERS += [insight_actions.router, insight_sharing.router, insights.router]
+PROJECT_ROUTERS += [
+    dashboard_actions.router,
+    dashboard_sharing.router,
+    dashboard_stream.router,
+    dashboards.router,
+]
+PROJECT_ROUTERS.append(dashboard_sharing.templates_router)
 GLOBAL_ROUTERS: list[APIRouter] = [
     capture.router,
     health.router,
