@@ -154,8 +154,8 @@ def error_response(error: APIError) -> Response:
 
 
 def _validation_attr(loc: tuple[int | str, ...]) -> str | None:
-    # FastAPI prefixes locations with where the value came from; PostHog names the field only.
-    # Only that first element goes: a field may itself be called "body" (a text tile's body).
+    # FastAPI prefixes locations with where the value came from; PostHog names the field only (and a
+    # field may itself be called `query`, as in the /query endpoint's body).
     if loc and loc[0] in ("body", "query", "path", "header"):
         loc = loc[1:]
     return "__".join(str(part) for part in loc) or None

@@ -16,6 +16,7 @@ from app.deps import declare_environment_id, declare_project_id
 from app.errors import ERROR_RESPONSES, install_error_handlers
 from app.execution.context import build_context
 from app.ingestion.capture import TokenCache
+from app.ingestion.group_commit import GroupCommitter
 from app.ingestion.pipeline import Ingestor
 from app.middleware import BodySizeLimitMiddleware, TrailingSlashMiddleware
 from app.observability import ObservabilityMiddleware, configure_logging, metrics
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.redis = redis
         app.state.queue = queue
-        app.state.ingestor = Ingestor(engine)
+        app.state.capture_committer = GroupCommitter(Ingestor(engine))
         app.state.tokens = TokenCache(app.state.sessionmaker)
         # One context per process: its result cache holds the in-process single-flight table.
         app.state.execution = build_context(engine, redis, queue, settings)

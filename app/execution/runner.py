@@ -176,15 +176,14 @@ async def execute(
 
 
 async def cancel(ctx: ExecutionContext, team_id: int, query_id: str) -> bool:
-    """Stop the Postgres statement running `query_id` (wherever it runs) and mark its status cancelled."""
-    pid = await ctx.statuses.redis.get(backend_key(team_id, query_id))
-    if pid is not None:
-        async with ctx.engine.connect() as connection:
-            await connection.execute(text("SELECT pg_cancel_backend(:pid)"), {"pid": int(pid)})
+    """Mark `query_id` cancelled, then stop the Postgres statement running it (wherever it runs).
+
+    The order matters: the worker sees its statement fail (SQLSTATE 57014, the same as a timeout) as
+    soon as the backend is cancelled, and must find the cancellation already recorded (`_finish` in
+    app/workers/tasks.py keeps it) rather than report the failure as a timeout.
+    """
     status = await ctx.statuses.load(team_id, query_id)
-    if status is None:
-        return pid is not None
-    if not status.complete:
+    if status is not None and not status.complete:
         status.error, status.complete, status.error_message, status.end_time = (
             True,
             True,
@@ -192,4 +191,8 @@ async def cancel(ctx: ExecutionContext, team_id: int, query_id: str) -> bool:
             utcnow(),
         )
         await ctx.statuses.save(status)
-    return True
+    pid = await ctx.statuses.redis.get(backend_key(team_id, query_id))
+    if pid is not None:
+        async with ctx.engine.connect() as connection:
+            await connection.execute(text("SELECT pg_cancel_backend(:pid)"), {"pid": int(pid)})
+    return status is not None or pid is not None

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.errors import APIError, ValidationError
 from app.ingestion.events import normalize_events
+from app.ingestion.group_commit import GroupCommitter
 from app.ingestion.payload import capture_batch, decode_body
-from app.ingestion.pipeline import Ingestor, IngestResult
 from app.repositories import identity
 
 TOKEN_TTL_SECONDS = 60.0
@@ -66,8 +66,9 @@ class CaptureRequest:
 
 
 async def capture(
-    request: CaptureRequest, *, tokens: TokenCache, ingestor: Ingestor, max_bytes: int
-) -> IngestResult:
+    request: CaptureRequest, *, tokens: TokenCache, committer: GroupCommitter, max_bytes: int
+) -> None:
+    """Returns once the request's events are committed (with other requests' events, see group_commit)."""
     payload = decode_body(
         request.body,
         query=request.query,
@@ -81,7 +82,7 @@ async def capture(
         raise InvalidToken()
     events = normalize_events(batch.events, now=request.received_at, sent_at=batch.sent_at, ip=request.ip)
     try:
-        return await ingestor.ingest(project_id, events)
+        await committer.ingest(project_id, events)
     except pg_errors.DataError:
         # Nothing was stored (the batch's transaction rolled back); the client must fix the values.
         raise ValidationError(

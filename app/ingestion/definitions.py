@@ -20,6 +20,7 @@ from app.models.definitions import PropertyDefinition
 LAST_SEEN_RESOLUTION = timedelta(hours=1)
 MAX_CACHED = 200_000
 MAX_NAME = 400
+NOTHING_KNOWN: frozenset[str] = frozenset()
 # Containers of person updates and internal lists: not properties anyone filters events on.
 SKIPPED_PROPERTIES = frozenset({"$set", "$set_once", "$unset", "$elements", "$elements_chain", "$groups"})
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
@@ -62,30 +63,27 @@ class DefinitionsCache:
 
     last_seen: dict[tuple[int, str], datetime] = field(default_factory=dict)
     typed: dict[tuple[int, int, str], bool] = field(default_factory=dict)
-    links: set[tuple[int, str, str]] = field(default_factory=set)
+    # Per (project, event): property keys whose link is written and whose definition has a type.
+    complete: dict[tuple[int, str], set[str]] = field(default_factory=dict)
 
     def pending(self, team_id: int, events: list[CapturedEvent]) -> DefinitionRows:
         rows = DefinitionRows()
-        # Per event name, one value per property key: `dict.update` keeps this loop in C.
-        values_by_event: dict[str, dict[str, Any]] = {}
         person_values: dict[str, Any] = {}
         for event in events:
             written = self.last_seen.get((team_id, event.event))
             if written is None or event.timestamp > written + LAST_SEEN_RESOLUTION:
                 latest = rows.events.get(event.event)
                 rows.events[event.event] = max(latest, event.timestamp) if latest else event.timestamp
-            values_by_event.setdefault(event.event, {}).update(event.properties)
+            # A set difference in C: the common case (nothing new) costs no Python loop over the keys.
+            known = self.complete.get((team_id, event.event), NOTHING_KNOWN)
+            for key in event.properties.keys() - known:
+                if key not in SKIPPED_PROPERTIES:
+                    self._property(rows, team_id, PropertyDefinition.EVENT, key, event.properties[key])
+                    rows.links.add((event.event, clean_text(key, MAX_NAME)))
             if "$set" in event.properties or "$set_once" in event.properties:
                 set_, set_once, _ = event.person_updates()
                 person_values.update(set_once)
                 person_values.update(set_)
-        for name, values in values_by_event.items():
-            for key, value in values.items():
-                if key in SKIPPED_PROPERTIES:
-                    continue
-                self._property(rows, team_id, PropertyDefinition.EVENT, key, value)
-                if (team_id, name, key) not in self.links:
-                    rows.links.add((name, clean_text(key, MAX_NAME)))
         for key, value in person_values.items():
             self._property(rows, team_id, PropertyDefinition.PERSON, key, value)
         return rows
@@ -98,15 +96,17 @@ class DefinitionsCache:
             rows.properties[(kind, key)] = property_type(key, value)
 
     def written(self, team_id: int, rows: DefinitionRows) -> None:
-        if len(self.last_seen) + len(self.typed) + len(self.links) > MAX_CACHED:
+        if len(self.last_seen) + len(self.typed) + len(self.complete) > MAX_CACHED:
             self.last_seen.clear()
             self.typed.clear()
-            self.links.clear()
+            self.complete.clear()
         for name, seen in rows.events.items():
             self.last_seen[(team_id, name)] = max(seen, self.last_seen.get((team_id, name), seen))
         for (kind, key), inferred in rows.properties.items():
             self.typed[(team_id, kind, key)] = inferred is not None
-        self.links.update((team_id, event, key) for event, key in rows.links)
+        for event, key in rows.links:
+            if self.typed.get((team_id, PropertyDefinition.EVENT, key)):
+                self.complete.setdefault((team_id, event), set()).add(key)
 
 
 UPSERT_EVENT_DEFINITIONS = """

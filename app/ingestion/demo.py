@@ -57,6 +57,7 @@ ACTIVATION_RATE = 0.55
 PURCHASE_RATE = 0.32
 RETURNING_SHARE = 0.45
 AVERAGE_SESSION_EVENTS = 7
+SESSION_GAP = timedelta(minutes=30)
 
 
 def _pick(rng: random.Random, weighted: list[tuple[str, float]]) -> str:
@@ -74,6 +75,7 @@ class Visitor:
     user_id: str | None = None
     stage: int = 0  # 0 visitor, 1 signed up, 2 activated, 3 paying
     sessions: int = 0
+    last_seen: datetime | None = None
 
     @property
     def distinct_id(self) -> str:
@@ -129,8 +131,10 @@ class DemoDataset:
     def _session(self, rng: random.Random, visitor: Visitor, day_start: datetime) -> list[dict[str, Any]]:
         visitor.sessions += 1
         session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        # Most traffic in the (UTC) afternoon and evening.
+        # Most traffic in the (UTC) afternoon and evening; a visitor's sessions never overlap.
         at = day_start + timedelta(seconds=min(86_399, abs(rng.gauss(15.5, 4.5)) * 3600))
+        if visitor.last_seen and at < visitor.last_seen + SESSION_GAP:
+            at = visitor.last_seen + SESSION_GAP
         session = _Session(self, rng, visitor, session_id, at)
         pages = MARKETING_PAGES if visitor.stage == 0 else APP_PAGES
         for _ in range(max(1, int(rng.expovariate(1 / AVERAGE_SESSION_EVENTS * 1.4)))):
@@ -151,6 +155,7 @@ class DemoDataset:
             session.capture(
                 "insight_created", {"kind": rng.choice(["trends", "funnels", "retention", "paths"])}
             )
+        visitor.last_seen = session.at
         return session.events
 
 

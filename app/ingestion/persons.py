@@ -64,7 +64,11 @@ class NeedsExclusiveLock(Exception):
 
 
 class PersonResolver:
-    """Resolves one batch: `mapping` ends as distinct id → person uuid for every event."""
+    """Resolves one batch: `mapping` ends as distinct id → person uuid for every event.
+
+    New links and persons are planned first and written at the end, all links in one statement in
+    distinct-id order (so concurrent batches take their row locks in the same order: no deadlock).
+    """
 
     def __init__(self, connection: Connection, team_id: int, *, exclusive: bool = False) -> None:
         self.db = connection
@@ -72,6 +76,9 @@ class PersonResolver:
         self.exclusive = exclusive
         self.mapping: dict[str, uuid_lib.UUID] = {}
         self.identified: dict[uuid_lib.UUID, bool] = {}
+        self.new_links: set[str] = set()  # distinct ids whose mapping is not stored yet
+        self.new_persons: dict[uuid_lib.UUID, datetime] = {}  # not stored yet, with their creation time
+        self.fresh_ids: set[str] = set()  # unseen ids of plain events, each with a new person of its own
 
     async def resolve(self, events: list[CapturedEvent]) -> dict[str, uuid_lib.UUID]:
         merges = [
@@ -85,16 +92,22 @@ class PersonResolver:
         await self._load({e.distinct_id for e in events} | {other for _, other, _ in merges})
         for into, other, at in merges:
             await self._join(into, other, at)
-        created = await self._link_unseen(events)
+        for event in sorted(events, key=lambda e: e.timestamp):
+            if event.distinct_id not in self.mapping:
+                self._plan_person([event.distinct_id], event.timestamp)
+                self.fresh_ids.add(event.distinct_id)
+        await self._write_links()
         updates = self._updates(events)
-        await self._insert_persons(created, updates)
-        await self._apply({p: u for p, u in updates.items() if p not in created})
+        await self._insert_persons(updates)
+        await self._apply({p: u for p, u in updates.items() if p not in self.new_persons})
         return self.mapping
 
     async def _load(self, ids: Iterable[str]) -> None:
         rows = await self.db.fetch(
-            "SELECT distinct_id, person_id FROM person_distinct_ids "
-            "WHERE team_id = $1 AND distinct_id = ANY($2)",
+            # A join with the id list, not `= ANY(...)`: the planner then probes the primary key per
+            # id even before the table has statistics (a fresh or truncated table).
+            "SELECT p.distinct_id, p.person_id FROM unnest($2::text[]) AS t(d) "
+            "JOIN person_distinct_ids AS p ON p.team_id = $1 AND p.distinct_id = t.d",
             self.team_id,
             list(ids),
         )
@@ -108,41 +121,46 @@ class PersonResolver:
             self.identified[person] = bool(value)
         return self.identified[person]
 
-    async def _link(self, distinct_id: str, person: uuid_lib.UUID) -> None:
-        linked = await self.db.fetchval(
-            "INSERT INTO person_distinct_ids (team_id, distinct_id, person_id) VALUES ($1, $2, $3) "
-            "ON CONFLICT (team_id, distinct_id) DO NOTHING RETURNING person_id",
-            self.team_id,
-            distinct_id,
-            person,
-        )
-        if linked is None:
-            # A concurrent batch linked it since we looked: what was a link is now a merge.
-            raise NeedsExclusiveLock
+    def _plan_person(self, distinct_ids: list[str], at: datetime) -> None:
+        person = uuid7.uuid7()
+        self.new_persons[person] = at
+        for distinct_id in distinct_ids:
+            self._link(distinct_id, person)
+
+    def _link(self, distinct_id: str, person: uuid_lib.UUID) -> None:
         self.mapping[distinct_id] = person
+        self.new_links.add(distinct_id)
+
+    def _repoint(self, old: uuid_lib.UUID, new: uuid_lib.UUID) -> None:
+        """`old` was only planned: its ids simply link to `new` instead."""
+        for distinct_id in [d for d, p in self.mapping.items() if p == old]:
+            self._link(distinct_id, new)
+        self.new_persons.pop(old)
 
     async def _join(self, into_id: str, other_id: str, at: datetime) -> None:
         if into_id.lower() in ILLEGAL_IDS or other_id.lower() in ILLEGAL_IDS:
             return
         into, other = self.mapping.get(into_id), self.mapping.get(other_id)
         if into is None and other is None:
-            into = uuid7.uuid7()
-            await self.db.execute(
-                "INSERT INTO persons (team_id, uuid, created_at) VALUES ($1, $2, $3)", self.team_id, into, at
-            )
-            await self._link(into_id, into)
-            await self._link(other_id, into)
+            self._plan_person([into_id, other_id], at)
         elif into is None:
             assert other is not None
-            await self._link(into_id, other)
+            self._link(into_id, other)
         elif other is None:
-            await self._link(other_id, into)
-        elif into != other and not await self._is_identified(other):
+            self._link(other_id, into)
+        elif into == other:
+            return
+        elif other in self.new_persons:
+            self._repoint(other, into)
+        elif into in self.new_persons:
+            self._repoint(into, other)
+        elif not await self._is_identified(other):
             if not self.exclusive:
                 raise NeedsExclusiveLock
             await self._merge(into, other)
 
     async def _merge(self, into: uuid_lib.UUID, other: uuid_lib.UUID) -> None:
+        """Two stored persons become one (exclusive lock only: it deletes `other`)."""
         team = self.team_id
         await self.db.execute(
             "UPDATE persons AS p SET properties = o.properties || p.properties, "
@@ -164,6 +182,29 @@ class PersonResolver:
         await self.db.execute("DELETE FROM persons WHERE team_id = $1 AND uuid = $2", team, other)
         self.mapping = {d: into if p == other else p for d, p in self.mapping.items()}
 
+    async def _write_links(self) -> None:
+        """All new links in one sorted statement. An id that a concurrent batch linked first: a fresh
+        id simply takes that batch's person; any other means a merge is now due (rerun exclusively)."""
+        if not self.new_links:
+            return
+        ids = sorted(self.new_links)
+        linked = await self.db.fetch(
+            "INSERT INTO person_distinct_ids (team_id, distinct_id, person_id) "
+            "SELECT $1, d, p FROM unnest($2::text[], $3::uuid[]) AS t(d, p) ORDER BY d "
+            "ON CONFLICT (team_id, distinct_id) DO NOTHING RETURNING distinct_id",
+            self.team_id,
+            ids,
+            [self.mapping[d] for d in ids],
+        )
+        if len(linked) == len(ids):
+            return
+        lost = set(ids) - {row["distinct_id"] for row in linked}
+        if not lost <= self.fresh_ids:
+            raise NeedsExclusiveLock
+        for distinct_id in lost:
+            self.new_persons.pop(self.mapping.pop(distinct_id))
+        await self._load(lost)
+
     def _updates(self, events: list[CapturedEvent]) -> dict[uuid_lib.UUID, PersonUpdate]:
         """Each person's updates folded in event order (mapping is complete by now)."""
         updates: dict[uuid_lib.UUID, PersonUpdate] = {}
@@ -176,37 +217,10 @@ class PersonResolver:
                 update.identified |= identify
         return updates
 
-    async def _link_unseen(self, events: list[CapturedEvent]) -> dict[uuid_lib.UUID, datetime]:
-        """Links each unseen id to a new person uuid; returns the new persons with their first event's
-        time. Another batch linking the same id at the same time wins once; we then use its person."""
-        first_seen: dict[str, datetime] = {}
-        for event in events:
-            if event.distinct_id not in self.mapping:
-                seen = first_seen.get(event.distinct_id)
-                first_seen[event.distinct_id] = min(seen, event.timestamp) if seen else event.timestamp
-        if not first_seen:
-            return {}
-        unseen = sorted(first_seen)
-        linked = await self.db.fetch(
-            "INSERT INTO person_distinct_ids (team_id, distinct_id, person_id) "
-            "SELECT $1, d, p FROM unnest($2::text[], $3::uuid[]) AS t(d, p) ORDER BY d "
-            "ON CONFLICT (team_id, distinct_id) DO NOTHING RETURNING distinct_id, person_id",
-            self.team_id,
-            unseen,
-            [uuid7.uuid7() for _ in unseen],
-        )
-        created = {row["person_id"]: first_seen[row["distinct_id"]] for row in linked}
-        self.mapping.update({row["distinct_id"]: row["person_id"] for row in linked})
-        if len(linked) < len(unseen):
-            await self._load(d for d in unseen if d not in self.mapping)
-        return created
-
-    async def _insert_persons(
-        self, created: dict[uuid_lib.UUID, datetime], updates: dict[uuid_lib.UUID, PersonUpdate]
-    ) -> None:
-        if not created:
+    async def _insert_persons(self, updates: dict[uuid_lib.UUID, PersonUpdate]) -> None:
+        if not self.new_persons:
             return
-        people = list(created)
+        people = list(self.new_persons)
         initial = [updates.get(p, PersonUpdate()) for p in people]
         await self.db.execute(
             "INSERT INTO persons (team_id, uuid, properties, is_identified, created_at) "
@@ -216,7 +230,7 @@ class PersonResolver:
             people,
             [_json(update.applied_to({})) for update in initial],
             [update.identified for update in initial],
-            [created[p] for p in people],
+            [self.new_persons[p] for p in people],
         )
 
     async def _apply(self, updates: dict[uuid_lib.UUID, PersonUpdate]) -> None:
@@ -226,7 +240,8 @@ class PersonResolver:
             return
         # Locked in uuid order first, so two batches updating the same persons never deadlock.
         await self.db.execute(
-            "SELECT 1 FROM persons WHERE team_id = $1 AND uuid = ANY($2) ORDER BY uuid FOR UPDATE",
+            "SELECT 1 FROM unnest($2::uuid[]) AS t(u) JOIN persons AS p ON p.team_id = $1 AND p.uuid = t.u "
+            "ORDER BY p.uuid FOR UPDATE OF p",
             self.team_id,
             people,
         )

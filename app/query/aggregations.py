@@ -6,8 +6,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, Subquery, distinct, func, literal
 
+from app.query.source import FirstEvent
+
 PERCENTILES = {"median": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 ACTIVE_WINDOWS = {"weekly_active": 7, "monthly_active": 30}
+# Which first event per person these maths count (see `source.rows`).
+FIRST_EVENT_MATH: dict[str, FirstEvent] = {
+    "first_time_for_user": "ever",
+    "first_matching_event_for_user": "matching",
+}
 
 
 def _of(agg: str, value: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -26,7 +33,7 @@ def is_count_per_actor(math: str) -> bool:
 
 def row_aggregate(math: str, rows: Subquery) -> ColumnElement[Any]:
     """The aggregate over `rows` for every math except count-per-actor (see `per_actor_aggregate`)."""
-    if math in ("total", "first_time_for_user"):
+    if math == "total" or math in FIRST_EVENT_MATH:
         return func.count()
     if math in ("dau", "weekly_active", "monthly_active"):
         return func.count(distinct(rows.c.person_id))

@@ -31,7 +31,7 @@ from app.query.kinds import RUNNERS, Plan
 from app.query.parse import QueryNode, parse_query
 from app.query.source import CompileContext
 
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2  # bump whenever results for the same query change
 
 __all__ = [
     "ENGINE_VERSION",
@@ -81,8 +81,10 @@ def cache_key(ir: QueryIR, team: TeamContext, filters_override: Mapping[str, Any
 
 def _regexes(ir: QueryIR, plan_ctx: CompileContext) -> list[str]:
     found = [p for group in (ir.properties, plan_ctx.test_accounts) for p, _ in normalize.regexes(group)]
-    for series in ir.series:
+    for series in ir.entities:
         found += [p for p, _ in normalize.regexes(series.properties)]
+    if ir.paths is not None:
+        found += [rule.regex for rule in ir.paths.cleaning]
     for action in plan_ctx.actions.values():
         found += action.regexes()
         for step in action.steps:
@@ -122,7 +124,7 @@ def prepare_query(
             week_start_day=team.week_start_day,
             first_event=first_event,
         )
-        return dataclasses.replace(resolved, interval_count=ir.interval_count)
+        return dataclasses.replace(resolved, interval_count=ir.interval_count or 1)
 
     needs_first_event = dates.needs_first_event(ir.date_range)
     known = resolve(now)  # validates the dates now; `all` is re-resolved from the first event in run()

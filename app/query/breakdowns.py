@@ -39,9 +39,11 @@ def column_name(index: int) -> str:
 def raw_expression(item: BreakdownItem) -> ColumnElement[Any]:
     if item.histogram_bin_count:
         return numeric(item.type, item.property)
-    value = func.nullif(prop_text(item.type, item.property), literal("", String))
+    value: ColumnElement[Any] = func.nullif(prop_text(item.type, item.property), literal("", String))
     if item.normalize_url:
-        value = func.nullif(func.rtrim(value, literal("/?#", String)), literal("", String))
+        # As PostHog: trailing `/`, `?` and `#` go, but a URL that is nothing else stays "/".
+        trimmed = func.rtrim(value, literal("/?#", String))
+        value = case((trimmed == literal("", String), literal("/", String)), else_=trimmed)
     return func.coalesce(value, literal(NULL, String))
 
 

@@ -145,6 +145,7 @@ class ResolvedRange:
     timezone: str
     week_start_day: int
     interval_count: int = 1
+    explicit: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -177,6 +178,14 @@ class ResolvedRange:
             current = step(current, self.interval)
         return result
 
+    @property
+    def events_from(self) -> datetime:
+        """Where events start counting. As PostHog, a monthly range counts its whole first month (a
+        weekly one does not count its whole first week) unless the dates are explicit."""
+        if self.interval == "month" and not self.explicit:
+            return localize(self.truncate(self.local_from), self.tz)
+        return self.date_from
+
     def bucket_end(self, start: datetime) -> datetime:
         return step(start, self.interval)
 
@@ -208,6 +217,7 @@ class ResolvedRange:
             self.timezone,
             self.week_start_day,
             self.interval_count,
+            self.explicit,
         )
 
 
@@ -248,4 +258,4 @@ def resolve(
         raise ValidationError("Date out of range.", attr="dateRange") from None
     if date_from > date_to:
         raise ValidationError("date_from must be before date_to.", attr="dateRange__date_from")
-    return ResolvedRange(date_from, date_to, interval, timezone, week_start_day)
+    return ResolvedRange(date_from, date_to, interval, timezone, week_start_day, explicit=spec.explicit)

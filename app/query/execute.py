@@ -72,6 +72,15 @@ async def fetch_all(connection: AsyncConnection, statement: Executable) -> Seque
         raise
 
 
+SORT_MEMORY = "64MB"
+
+
+async def use_sort_memory(connection: AsyncConnection) -> None:
+    """Raise `work_mem` for the rest of this transaction: funnel and path statements sort and
+    window every matching event, and spilling those sorts to disk costs more than the memory."""
+    await connection.execute(select(func.set_config("work_mem", SORT_MEMORY, True)))
+
+
 async def first_event_time(connection: AsyncConnection, team_id: int) -> datetime | None:
     """For `date_from: "all"`: when the project's first event happened."""
     rows = await fetch_all(

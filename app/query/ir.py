@@ -8,7 +8,10 @@ series does not change the cache key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from app.query.specs import CorrelationSpec, FunnelSpec, PathsSpec, RetentionSpec
 
 Interval = Literal["minute", "hour", "day", "week", "month"]
 ScalarValue = str | float | bool
@@ -114,19 +117,34 @@ class QueryIR:
     formulas: tuple[Formula, ...] = ()
     smoothing_intervals: int = 1
     # Stickiness
-    interval_count: int = 1
+    interval_count: int | None = None  # None: calendar intervals; N: N whole intervals back from the end
     cumulative: bool = False
     criteria: StickinessCriteria | None = None
     # Lifecycle
     toggled_lifecycles: tuple[str, ...] = field(default=("new", "returning", "resurrecting", "dormant"))
+    # Funnels, retention, paths, funnel correlation (see app.query.specs)
+    funnel: FunnelSpec | None = None
+    retention: RetentionSpec | None = None
+    paths: PathsSpec | None = None
+    correlation: CorrelationSpec | None = None
 
     @property
     def aggregated(self) -> bool:
         return self.display in AGGREGATED_DISPLAYS
 
     @property
+    def entities(self) -> tuple[Series, ...]:
+        """Every event/action matcher of the query: series, funnel exclusions, retention entities."""
+        extra: tuple[Series, ...] = ()
+        if self.funnel is not None:
+            extra = tuple(e.entity for e in self.funnel.exclusions)
+        if self.retention is not None:
+            extra = (self.retention.target, self.retention.returning)
+        return self.series + extra
+
+    @property
     def action_ids(self) -> tuple[int, ...]:
-        return tuple(sorted({s.action_id for s in self.series if s.action_id is not None}))
+        return tuple(sorted({s.action_id for s in self.entities if s.action_id is not None}))
 
 
 def cache_dict(value: Any) -> Any:

@@ -31,7 +31,7 @@ from app.query.ir import (
     Series,
     StickinessCriteria,
 )
-from app.query.parse import QueryNode, validation_error
+from app.query.parse import InsightNode, QueryNode, validation_error
 from app.schemas.generated import query as schema
 
 MAX_LIST_VALUES = 10_000
@@ -39,7 +39,16 @@ MAX_STRING = 65_535
 MAX_GROUP_DEPTH = 5  # the top-level group plus three levels of nested groups
 DEFAULT_BREAKDOWN_LIMIT = 25
 PROPERTY_MATH = frozenset({"sum", "avg", "min", "max", "median", "p75", "p90", "p95", "p99"})
-ACTOR_MATH = frozenset({"dau", "weekly_active", "monthly_active", "unique_session", "first_time_for_user"})
+ACTOR_MATH = frozenset(
+    {
+        "dau",
+        "weekly_active",
+        "monthly_active",
+        "unique_session",
+        "first_time_for_user",
+        "first_matching_event_for_user",
+    }
+)
 COUNT_PER_ACTOR_MATH = frozenset(
     f"{agg}_count_per_actor" for agg in ("avg", "min", "max", "median", "p75", "p90", "p95", "p99")
 )
@@ -202,10 +211,12 @@ def _series(node: schema.SeriesNode, order: int) -> Series:
     multiplier = item.math_multiplier
     if multiplier is not None and not math.isfinite(multiplier):
         raise _fail("A finite number is required.", f"{attr}__math_multiplier")
-    filters = [*(item.properties or []), *(item.fixed_properties or [])]
-    group = PropertyGroup(
-        "AND", tuple(property_filter(f, f"{attr}__properties__{i}") for i, f in enumerate(filters))
-    )
+    filters = [
+        property_filter(f, f"{attr}__{field}__{i}")
+        for field, found in (("properties", item.properties), ("fixedProperties", item.fixed_properties))
+        for i, f in enumerate(found or [])
+    ]
+    group = PropertyGroup("AND", tuple(filters))
     if isinstance(item, schema.EventsNode):
         if item.event is not None:
             check_text(item.event, f"{attr}__event", max_length=400)
@@ -316,7 +327,7 @@ def _formulas(raw: schema.TrendsFilter | None, series_count: int) -> tuple[Formu
     return tuple(result)
 
 
-def _common(node: QueryNode) -> dict[str, Any]:
+def _common(node: InsightNode) -> dict[str, Any]:
     if node.aggregation_group_type_index is not None:
         raise _fail("Aggregating by groups is not supported.", "aggregation_group_type_index")
     series_nodes: Sequence[schema.SeriesNode] = getattr(node, "series", [])
@@ -333,6 +344,10 @@ def _common(node: QueryNode) -> dict[str, Any]:
 
 
 def normalize(node: QueryNode) -> QueryIR:
+    from app.query import normalize_kinds  # it builds on this module
+
+    if isinstance(node, schema.FunnelCorrelationQuery):
+        return normalize_kinds.correlation(node, normalize)
     common = _common(node)
     if isinstance(node, schema.TrendsQuery):
         trends = node.trends_filter
@@ -353,7 +368,7 @@ def normalize(node: QueryNode) -> QueryIR:
         return QueryIR(
             **common,
             compare=compare(node.compare_filter),
-            interval_count=node.interval_count or 1,
+            interval_count=node.interval_count,
             cumulative=bool(sticky and sticky.computed_as == "cumulative"),
             criteria=StickinessCriteria(criteria.operator, criteria.value) if criteria else None,
         )
@@ -365,6 +380,12 @@ def normalize(node: QueryNode) -> QueryIR:
             if toggled
             else ("new", "returning", "resurrecting", "dormant"),
         )
+    if isinstance(node, schema.FunnelsQuery):
+        return normalize_kinds.funnel(node, common)
+    if isinstance(node, schema.RetentionQuery):
+        return normalize_kinds.retention(node, common)
+    if isinstance(node, schema.PathsQuery):
+        return normalize_kinds.paths(node, common)
     raise _fail(f"{node.kind} is not supported yet.", "kind")
 
 

@@ -10,9 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, DateTime, FromClause, String, Subquery, and_, false, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    FromClause,
+    String,
+    Subquery,
+    and_,
+    false,
+    literal,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from app.errors import ValidationError
@@ -44,6 +55,40 @@ def _series_condition(series: Series, ctx: CompileContext) -> ColumnElement[bool
     return EVENTS.c.event == literal(series.event, String)
 
 
+def series_match(series: Series, ctx: CompileContext) -> ColumnElement[bool]:
+    """Whether an event belongs to `series`: its event or action, and the series' own filters."""
+    parts = [
+        part
+        for part in (_series_condition(series, ctx), group_condition(series.properties, ctx.timezone))
+        if part is not None
+    ]
+    return and_(*parts) if parts else true()
+
+
+def series_events(series: Series, ctx: CompileContext) -> set[str] | None:
+    """The event names `series` can match, or None when it can match any event."""
+    if series.kind == "events":
+        return None if series.event is None else {series.event}
+    action = ctx.actions.get(series.action_id or 0)
+    if action is None or any(step.event is None for step in action.steps):
+        return None
+    return {step.event for step in action.steps if step.event is not None}
+
+
+def query_conditions(
+    ir: QueryIR, ctx: CompileContext, lower: datetime | None, upper: datetime | None
+) -> list[ColumnElement[bool]]:
+    """What every row of the query satisfies whatever series it matches: team first, time, filters."""
+    where: list[ColumnElement[bool]] = [EVENTS.c.team_id == literal(ctx.team_id)]
+    if lower is not None:
+        where.append(EVENTS.c.timestamp >= literal(lower, DateTime(timezone=True)))
+    if upper is not None:
+        where.append(EVENTS.c.timestamp <= literal(upper, DateTime(timezone=True)))
+    groups = [ir.properties, ctx.test_accounts if ir.filter_test_accounts else EMPTY_GROUP]
+    where.extend(c for g in groups if (c := group_condition(g, ctx.timezone)) is not None)
+    return where
+
+
 def needs_persons(ir: QueryIR, series: Series, ctx: CompileContext, *, breakdown: bool = True) -> bool:
     groups = [ir.properties, series.properties]
     if ir.filter_test_accounts:
@@ -67,8 +112,20 @@ def from_clause(join_persons: bool) -> FromClause:
     )
 
 
+def filters(ir: QueryIR, series: Series, ctx: CompileContext) -> list[ColumnElement[bool]]:
+    """The property filters: the series', the query's and (when asked) the test-account filters."""
+    groups = [series.properties, ir.properties, ctx.test_accounts if ir.filter_test_accounts else EMPTY_GROUP]
+    return [c for g in groups if (c := group_condition(g, ctx.timezone)) is not None]
+
+
 def conditions(
-    ir: QueryIR, series: Series, ctx: CompileContext, lower: datetime | None, upper: datetime | None
+    ir: QueryIR,
+    series: Series,
+    ctx: CompileContext,
+    lower: datetime | None,
+    upper: datetime | None,
+    *,
+    with_filters: bool = True,
 ) -> list[ColumnElement[bool]]:
     """team first (the Citus distribution column), then event, time, filters."""
     where: list[ColumnElement[bool]] = [EVENTS.c.team_id == literal(ctx.team_id)]
@@ -78,9 +135,14 @@ def conditions(
         where.append(EVENTS.c.timestamp >= literal(lower, DateTime(timezone=True)))
     if upper is not None:
         where.append(EVENTS.c.timestamp <= literal(upper, DateTime(timezone=True)))
-    groups = [series.properties, ir.properties, ctx.test_accounts if ir.filter_test_accounts else EMPTY_GROUP]
-    where.extend(c for g in groups if (c := group_condition(g, ctx.timezone)) is not None)
+    if with_filters:
+        where.extend(filters(ir, series, ctx))
     return where
+
+
+# Which event per person `first` keeps: the first of the series that then has to match the filters
+# ("ever", PostHog's first_time_for_user), or the first that matches them ("matching").
+FirstEvent = Literal["ever", "matching"]
 
 
 def rows(
@@ -91,10 +153,10 @@ def rows(
     lower: datetime | None,
     upper: datetime | None,
     extra: Mapping[str, ColumnElement[Any]] | None = None,
-    first_per_person: bool = False,
+    first: FirstEvent | None = None,
 ) -> Subquery:
-    """Matching events as a subquery. With `first_per_person`, only each person's first matching
-    event before `upper` (for `first_time_for_user`); `lower` then applies to that first event."""
+    """Matching events as a subquery. With `first`, only each person's first event before `upper`;
+    `lower` then applies to that first event."""
     columns = [
         EVENTS.c.timestamp.label("ts"),
         EVENTS.c.person_id.label("person_id"),
@@ -102,24 +164,32 @@ def rows(
         *(expression.label(name) for name, expression in (extra or {}).items()),
     ]
     source = from_clause(needs_persons(ir, series, ctx))
-    if not first_per_person:
+    if first is None:
         return (
             select(*columns)
             .select_from(source)
             .where(*conditions(ir, series, ctx, lower, upper))
             .subquery("rows")
         )
-    first = (
+    checks = filters(ir, series, ctx) if first == "ever" else []
+    if checks:
+        columns.append(and_(*checks).label("matches"))
+    earliest = (
         select(*columns)
         .select_from(source)
-        .where(*conditions(ir, series, ctx, None, upper), EVENTS.c.person_id.is_not(None))
+        .where(
+            *conditions(ir, series, ctx, None, upper, with_filters=first == "matching"),
+            EVENTS.c.person_id.is_not(None),
+        )
         .order_by(EVENTS.c.person_id, EVENTS.c.timestamp)
         .ext(distinct_on(EVENTS.c.person_id))
         .subquery("first_events")
     )
-    bounded = select(first)
+    bounded = select(*(earliest.c[c.name] for c in columns if c.name != "matches"))
+    if checks:
+        bounded = bounded.where(earliest.c.matches)
     if lower is not None:
-        bounded = bounded.where(first.c.ts >= literal(lower, DateTime(timezone=True)))
+        bounded = bounded.where(earliest.c.ts >= literal(lower, DateTime(timezone=True)))
     return bounded.subquery("rows")
 
 

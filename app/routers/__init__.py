@@ -7,6 +7,7 @@
 from fastapi import APIRouter
 
 from app.routers import (
+    actions,
     capture,
     dashboard_actions,
     dashboard_sharing,
@@ -16,6 +17,7 @@ from app.routers import (
     insight_actions,
     insight_sharing,
     insights,
+    legacy_insights,
     personal_api_keys,
     projects,
     shared,
@@ -23,8 +25,13 @@ from app.routers import (
 )
 from app.routers import query as query_routes
 
-PROJECT_ROUTERS: list[APIRouter] = [projects.project_router]
-PROJECT_ROUTERS.append(query_routes.router)
+PROJECT_ROUTERS: list[APIRouter] = [
+    projects.project_router,
+    query_routes.router,
+    actions.router,
+    legacy_insights.router,  # before any `/insights/{id}` router, so `funnel` is never an id
+]
+# `/insights/{id}` matches no action name whatever the order (see routers/common.py).
 PROJECT_ROUTERS += [insight_actions.router, insight_sharing.router, insights.router]
 PROJECT_ROUTERS += [
     dashboard_actions.router,

@@ -14,7 +14,6 @@ from fastapi.responses import Response
 from app.errors import ERROR_RESPONSES
 from app.ingestion.capture import CaptureRequest, capture
 from app.models.base import utcnow
-from app.observability import EVENTS_INGESTED
 from app.responses import JSONResponse
 from app.schemas.generated.capture import CaptureResponse
 
@@ -54,7 +53,7 @@ def _client_ip(request: Request) -> str | None:
 
 async def capture_events(request: Request) -> Response:
     received_at = utcnow()
-    result = await capture(
+    await capture(
         CaptureRequest(
             body=await request.body(),
             query=dict(request.query_params),
@@ -64,10 +63,9 @@ async def capture_events(request: Request) -> Response:
             received_at=received_at,
         ),
         tokens=request.app.state.tokens,
-        ingestor=request.app.state.ingestor,
+        committer=request.app.state.capture_committer,
         max_bytes=request.app.state.settings.max_request_bytes,
     )
-    EVENTS_INGESTED.inc(result.stored)
     return JSONResponse(CaptureResponse(status=1).model_dump(), headers=_cors(request))
 
 

@@ -22,10 +22,11 @@ class EventRow:
     distinct_id: str = ""
     elements_chain: str = ""
     session_id: str | None = None
+    uuid: uuid.UUID = field(default_factory=uuid.uuid4)  # fixed up front, so oracles can order by it
 
     def as_row(self, team_id: int) -> dict[str, Any]:
         return {
-            "uuid": uuid.uuid4(),
+            "uuid": self.uuid,
             "team_id": team_id,
             "event": self.event,
             "distinct_id": self.distinct_id or str(self.person),

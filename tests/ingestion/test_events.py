@@ -96,11 +96,14 @@ class TestIdentityAndShape:
 
     def test_uuid_is_kept_or_generated_and_must_be_valid(self) -> None:
         given = uuid.uuid4()
-        assert normalize(event(uuid=str(given))).uuid == given
+        assert normalize(event(uuid=str(given).upper())).uuid == str(given)
+        assert normalize(event(uuid="{" + str(given) + "}")).uuid == given  # other spellings are parsed
         first, second = normalize(event()).uuid, normalize(event()).uuid
         assert first != second
         with pytest.raises(InvalidPayload, match="uuid"):
             normalize(event(uuid="not-a-uuid"))
+        with pytest.raises(InvalidPayload, match="uuid"):
+            normalize(event(uuid="0" * 31 + "g"))
 
     def test_top_level_set_joins_properties(self) -> None:
         captured = normalize({"event": "$set", "distinct_id": "d", "$set": {"plan": "pro"}})

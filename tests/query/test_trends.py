@@ -127,7 +127,10 @@ class TestPropertyMath:
             ("min", min),
             ("max", max),
             ("median", lambda v: percentile(v, 0.5)),
+            ("p75", lambda v: percentile(v, 0.75)),
             ("p90", lambda v: percentile(v, 0.9)),
+            ("p95", lambda v: percentile(v, 0.95)),
+            ("p99", lambda v: percentile(v, 0.99)),
         ],
     )
     async def test_property_math_ignores_non_numeric_values(
@@ -148,18 +151,27 @@ class TestPropertyMath:
         assert body["results"][0]["data"] == pytest.approx(expected)
 
     @pytest.mark.parametrize(
-        ("math", "aggregate"), [("avg_count_per_actor", "avg"), ("max_count_per_actor", "max")]
+        ("math", "aggregate"),
+        [
+            ("avg_count_per_actor", lambda v: sum(v) / len(v)),
+            ("min_count_per_actor", min),
+            ("max_count_per_actor", max),
+            ("median_count_per_actor", lambda v: percentile(v, 0.5)),
+            ("p75_count_per_actor", lambda v: percentile(v, 0.75)),
+            ("p90_count_per_actor", lambda v: percentile(v, 0.9)),
+            ("p95_count_per_actor", lambda v: percentile(v, 0.95)),
+            ("p99_count_per_actor", lambda v: percentile(v, 0.99)),
+        ],
     )
     async def test_count_per_actor(
-        self, data: dataset.Dataset, team: Team, run_query: RunQuery, math: str, aggregate: str
+        self, data: dataset.Dataset, team: Team, run_query: RunQuery, math: str, aggregate: Any
     ) -> None:
         query = trends([{"kind": "EventsNode", "event": "$pageview", "math": math}])
         body = await run_query(query, TeamContext(id=team.id), NOW)
         buckets = day_buckets(NOW, "UTC", 7)
 
         def per_actor(rows: list[dataset.EventRow]) -> float:
-            counts = list(Counter(e.person for e in rows).values())
-            return sum(counts) / len(counts) if aggregate == "avg" else max(counts)
+            return float(aggregate([float(n) for n in Counter(e.person for e in rows).values()]))
 
         assert body["results"][0]["data"] == pytest.approx(
             per_day(pageviews(data), "UTC", buckets, per_actor)

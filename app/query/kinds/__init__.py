@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from app.query.kinds import lifecycle, stickiness, trends
+from app.query.kinds import funnel_correlation, funnels, lifecycle, paths, retention, stickiness, trends
 from app.query.kinds.base import Plan, Runner
 
 RUNNERS: dict[str, Runner] = {
     "TrendsQuery": trends.run,
     "StickinessQuery": stickiness.run,
     "LifecycleQuery": lifecycle.run,
+    "FunnelsQuery": funnels.run,
+    "RetentionQuery": retention.run,
+    "PathsQuery": paths.run,
+    "FunnelCorrelationQuery": funnel_correlation.run,
 }
 
 __all__ = ["RUNNERS", "Plan", "Runner"]

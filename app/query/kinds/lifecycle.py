@@ -59,7 +59,7 @@ def statement(ir: QueryIR, series: Series, ctx: source.CompileContext, rng: Reso
         select(recent.c.person_id, period_of(recent.c.ts).label("period"))
         .where(recent.c.person_id.is_not(None))
         .distinct()
-        .subquery("activity")
+        .cte("activity")  # read twice (rows and who to look up): computed once
     )
     history = source.rows(ir, series, ctx, lower=None, upper=rng.date_to)
     first_seen = (
@@ -81,7 +81,7 @@ def statement(ir: QueryIR, series: Series, ctx: source.CompileContext, rng: Reso
             period_of(first_seen.c.first_ts).label("first_period"),
         )
         .join_from(activity, first_seen, first_seen.c.person_id == activity.c.person_id)
-        .subquery("marked")
+        .cte("marked")  # read by both halves of the union: a CTE computes it once
     )
     first_literal = literal(first_bucket, DateTime())
     last_literal = literal(last_bucket, DateTime())

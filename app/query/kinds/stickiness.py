@@ -1,7 +1,8 @@
 """StickinessQuery: how many actors were active on exactly (or at least) k of the range's intervals.
 
-`intervalCount` groups that many intervals into one period; `stickinessCriteria` counts a period as
-active only when the actor did the event at least / at most / exactly `value` times in it.
+`intervalCount` groups that many whole intervals, counted back from the end of the range, into one
+period (as PostHog); `stickinessCriteria` counts a period as active only when the actor did the event
+at least / at most / exactly `value` times in it. A monthly range counts its whole first month.
 """
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import Integer, Select, cast, extract, func, literal, select
+from sqlalchemy import DateTime, Integer, Select, cast, extract, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.query import execute, shaping, source
 from app.query.dates import ResolvedRange
 from app.query.ir import QueryIR, Series
 from app.query.kinds.base import Plan
-from app.query.sql import bucket
+from app.query.sql import bucket, local_time
 
 _SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
 
@@ -25,22 +26,31 @@ def period_count(rng: ResolvedRange) -> int:
     return math.ceil(len(rng.buckets()) / max(rng.interval_count, 1))
 
 
-def statement(ir: QueryIR, series: Series, ctx: source.CompileContext, rng: ResolvedRange) -> Select[Any]:
-    rows = source.rows(ir, series, ctx, lower=rng.date_from, upper=rng.date_to)
-    local_bucket = bucket(rows.c.ts, rng.interval, rng.timezone, rng.week_start_day)
-    first = literal(rng.truncate(rng.local_from))
-    steps: Any
+def _whole_intervals_back(local_ts: Any, rng: ResolvedRange) -> Any:
+    """Complete intervals from an event to the end of the range (ClickHouse's `age`), in local time."""
+    end = literal(rng.local_to, DateTime())
     if rng.interval == "month":
-        steps = (extract("year", local_bucket) - extract("year", first)) * 12 + (
-            extract("month", local_bucket) - extract("month", first)
-        )
-    else:
-        steps = extract("epoch", local_bucket - first) / _SECONDS[rng.interval]
-    period = func.floor(steps / max(rng.interval_count, 1)).label("period")
+        age = func.age(end, local_ts)
+        return extract("year", age) * 12 + extract("month", age)
+    return func.floor(extract("epoch", end - local_ts) / _SECONDS[rng.interval])
+
+
+def period(ir: QueryIR, ts: Any, rng: ResolvedRange) -> Any:
+    """Without `intervalCount` a period is a calendar interval; with it, PostHog counts whole intervals
+    back from the end of the range and groups `intervalCount` of them."""
+    if ir.interval_count is None:
+        return bucket(ts, rng.interval, rng.timezone, rng.week_start_day)
+    back = _whole_intervals_back(local_time(ts, rng.timezone), rng)
+    return func.floor(back / ir.interval_count)
+
+
+def statement(ir: QueryIR, series: Series, ctx: source.CompileContext, rng: ResolvedRange) -> Select[Any]:
+    rows = source.rows(ir, series, ctx, lower=rng.events_from, upper=rng.date_to)
+    key = period(ir, rows.c.ts, rng).label("period")
     per_period = (
-        select(rows.c.person_id, period, func.count().label("n"))
+        select(rows.c.person_id, key, func.count().label("n"))
         .where(rows.c.person_id.is_not(None))
-        .group_by(rows.c.person_id, period)
+        .group_by(rows.c.person_id, key)
     )
     if ir.criteria is not None:
         value = ir.criteria.value

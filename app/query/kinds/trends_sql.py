@@ -13,7 +13,13 @@ from sqlalchemy import ColumnElement, DateTime, Select, and_, column, func, lite
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.query import source
-from app.query.aggregations import ACTIVE_WINDOWS, is_count_per_actor, per_actor_aggregate, row_aggregate
+from app.query.aggregations import (
+    ACTIVE_WINDOWS,
+    FIRST_EVENT_MATH,
+    is_count_per_actor,
+    per_actor_aggregate,
+    row_aggregate,
+)
 from app.query.breakdowns import (
     BreakdownPlan,
     column_is_kept,
@@ -48,7 +54,7 @@ def _extra(ir: QueryIR, series: Series) -> dict[str, ColumnElement[Any]]:
 
 def discovery_rows(ir: QueryIR, series: Series, ctx: source.CompileContext, rng: ResolvedRange) -> Any:
     return source.rows(
-        ir, series, ctx, lower=rng.date_from, upper=rng.date_to, extra=raw_columns(ir.breakdown)
+        ir, series, ctx, lower=rng.events_from, upper=rng.date_to, extra=raw_columns(ir.breakdown)
     )
 
 
@@ -80,10 +86,10 @@ def series_statement(
         ir,
         series,
         ctx,
-        lower=windows[0][1] if windows else rng.date_from,
+        lower=windows[0][1] if windows else rng.events_from,
         upper=rng.date_to,
         extra=_extra(ir, series),
-        first_per_person=math == "first_time_for_user",
+        first=FIRST_EVENT_MATH.get(math),
     )
     breakdown_columns = mapped_columns(rows, ir.breakdown, plan) if ir.breakdown and plan else []
     where = []

@@ -388,7 +388,10 @@ class FunnelExclusion(BaseModel):
     )
     kind: Literal["EventsNode", "ActionsNode"]
     event: str | None = None
-    id: StrictInt | None = None
+    id: Annotated[StrictInt | None, Field(ge=1, le=2147483647)] = None
+    name: str | None = None
+    custom_name: str | None = None
+    properties: list[AnyPropertyFilter] | None = None
     funnel_from_step: Annotated[StrictInt, Field(alias="funnelFromStep", ge=0)]
     funnel_to_step: Annotated[StrictInt, Field(alias="funnelToStep", ge=0)]
 
@@ -455,6 +458,14 @@ class RetentionFilter(BaseModel):
     minimum_occurrences: Annotated[StrictInt | None, Field(alias="minimumOccurrences")] = None
 
 
+class PathCleaningFilter(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    alias: str | None = None
+    regex: str | None = None
+
+
 class PathsFilter(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -472,6 +483,10 @@ class PathsFilter(BaseModel):
     exclude_events: Annotated[list[str] | None, Field(alias="excludeEvents")] = None
     path_groupings: Annotated[list[str] | None, Field(alias="pathGroupings")] = None
     path_replacements: Annotated[StrictBool | None, Field(alias="pathReplacements")] = None
+    local_path_cleaning_filters: Annotated[
+        list[PathCleaningFilter] | None, Field(alias="localPathCleaningFilters")
+    ] = None
+    paths_hog_ql_expression: Annotated[str | None, Field(alias="pathsHogQLExpression")] = None
 
 
 class PropertyGroupFilterValue(BaseModel):
@@ -608,6 +623,49 @@ class PathsQuery(BaseModel):
     aggregation_group_type_index: Annotated[StrictInt | None, Field(ge=0, le=4)] = None
     sampling_factor: Annotated[float | None, Field(alias="samplingFactor")] = None
     data_color_theme: Annotated[float | None, Field(alias="dataColorTheme")] = None
+    modifiers: dict[str, Any] | None = None
+    tags: dict[str, Any] | None = None
+    response: dict[str, Any] | None = None
+    version: float | None = None
+
+
+class FunnelsActorsQuery(BaseModel):
+    """
+    The funnel whose actors a correlation query compares; only `source` is used.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    kind: Literal["FunnelsActorsQuery"]
+    source: FunnelsQuery
+    funnel_step: Annotated[StrictInt | None, Field(alias="funnelStep")] = None
+
+
+class FunnelCorrelationQuery(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    kind: Literal["FunnelCorrelationQuery"]
+    source: FunnelsActorsQuery
+    funnel_correlation_type: Annotated[
+        Literal["events", "properties", "event_with_properties"] | None, Field(alias="funnelCorrelationType")
+    ] = None
+    funnel_correlation_names: Annotated[
+        list[str] | None, Field(alias="funnelCorrelationNames", max_length=1000)
+    ] = None
+    funnel_correlation_exclude_names: Annotated[
+        list[str] | None, Field(alias="funnelCorrelationExcludeNames", max_length=1000)
+    ] = None
+    funnel_correlation_event_names: Annotated[
+        list[str] | None, Field(alias="funnelCorrelationEventNames", max_length=1000)
+    ] = None
+    funnel_correlation_exclude_event_names: Annotated[
+        list[str] | None, Field(alias="funnelCorrelationExcludeEventNames", max_length=1000)
+    ] = None
+    funnel_correlation_event_exclude_property_names: Annotated[
+        list[str] | None, Field(alias="funnelCorrelationEventExcludePropertyNames", max_length=1000)
+    ] = None
     modifiers: dict[str, Any] | None = None
     tags: dict[str, Any] | None = None
     response: dict[str, Any] | None = None

@@ -1,0 +1,151 @@
+"""The rows a funnel walks, and how breakdown attribution partitions them.
+
+`rows()` is one row per event of an actor that matches a step or an exclusion (for strict funnels,
+every event of the actor, since any event in between breaks the order), with columns:
+
+    pid, ts, uuid, s0..s{n-1} (matches step i), x0.. (matches exclusion e),
+    first_step (the lowest step matched, NULL for other events), bv (breakdown value, text[]), bv_set
+
+`partitioned()` turns them into the rows of independent funnel runs (`Partitioned.keys`):
+- no breakdown, first_touch, last_touch: one run per actor (the value is attributed from the actor's
+  first / last step event having one, in `funnel_chains`);
+- all_events: one run per actor and value, over the actor's events having that value;
+- step: one run per actor and value seen on a step-`i` event, where step `i` only matches events
+  with that value (actors who never did step `i` run once, under the null value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    Text,
+    and_,
+    any_,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, array
+
+from app.query import source
+from app.query.breakdowns import NULL, raw_expression
+from app.query.dates import ResolvedRange
+from app.query.ir import QueryIR
+from app.query.specs import FunnelSpec
+from app.query.sql import EVENTS
+
+
+def step(i: int) -> str:
+    return f"s{i}"
+
+
+def exclusion(e: int) -> str:
+    return f"x{e}"
+
+
+def spec_of(ir: QueryIR) -> FunnelSpec:
+    assert ir.funnel is not None
+    return ir.funnel
+
+
+def null_value(ir: QueryIR) -> list[str]:
+    return [NULL] * (len(ir.breakdown.items) if ir.breakdown else 1)
+
+
+def _prefilter(ir: QueryIR, ctx: source.CompileContext) -> ColumnElement[bool] | None:
+    """`event = ANY(...)` when every step and exclusion names its events, so the index can be used."""
+    names: set[str] = set()
+    for entity in ir.entities:
+        found = source.series_events(entity, ctx)
+        if found is None:
+            return None
+        names |= found
+    return EVENTS.c.event == any_(literal(sorted(names), ARRAY(Text)))
+
+
+def rows(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Subquery:
+    spec = spec_of(ir)
+    steps = [source.series_match(s, ctx) for s in ir.series]
+    exclusions = [source.series_match(e.entity, ctx) for e in spec.exclusions]
+    where = [*source.query_conditions(ir, ctx, rng.date_from, rng.date_to), EVENTS.c.person_id.is_not(None)]
+    if spec.order != "strict":
+        if (prefilter := _prefilter(ir, ctx)) is not None:
+            where.append(prefilter)
+        where.append(or_(*steps, *exclusions))
+    first_step = func.least(*(case((matches, literal(i)), else_=None) for i, matches in enumerate(steps)))
+    columns: list[ColumnElement[Any]] = [
+        EVENTS.c.person_id.label("pid"),
+        EVENTS.c.timestamp.label("ts"),
+        EVENTS.c.uuid.label("uuid"),
+        *(func.coalesce(m, false()).label(step(i)) for i, m in enumerate(steps)),
+        *(func.coalesce(m, false()).label(exclusion(e)) for e, m in enumerate(exclusions)),
+        first_step.label("first_step"),
+    ]
+    if ir.breakdown is not None:
+        values = [raw_expression(item) for item in ir.breakdown.items]
+        columns.append(array[Any](values, type_=Text).label("bv"))
+        columns.append(or_(*(value != literal(NULL) for value in values)).label("bv_set"))
+    join_persons = any(source.needs_persons(ir, entity, ctx) for entity in ir.entities)
+    return (
+        select(*columns).select_from(source.from_clause(join_persons)).where(*where).subquery("funnel_events")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Partitioned:
+    table: Subquery  # rows plus `part` (the run's breakdown value) when runs are per value
+    keys: tuple[str, ...]  # the columns identifying one run: ("pid",) or ("pid", "part")
+    attributed: bool  # the value is attributed per actor afterwards (first/last touch)
+    width: int = 0  # breakdown values per run (1, or the number of `breakdowns`)
+
+
+def partitioned(ir: QueryIR, table: Subquery) -> Partitioned:
+    spec = spec_of(ir)
+    if ir.breakdown is None:
+        return Partitioned(table, ("pid",), attributed=False)
+    width = len(ir.breakdown.items)
+    if spec.attribution in ("first_touch", "last_touch"):
+        return Partitioned(table, ("pid",), attributed=True, width=width)
+    if spec.attribution == "all_events":
+        runs = select(*table.c, table.c.bv.label("part")).subquery("funnel_runs")
+        return Partitioned(runs, ("pid", "part"), attributed=False, width=width)
+    per_value = _per_step_value(ir, table, spec.attribution_step)
+    return Partitioned(per_value, ("pid", "part"), attributed=False, width=width)
+
+
+def _per_step_value(ir: QueryIR, table: Subquery, attributed_step: int) -> Subquery:
+    seen = (
+        select(table.c.pid, table.c.bv)
+        .where(table.c[step(attributed_step)])
+        .distinct()
+        .subquery("step_values")
+    )
+    runs = (
+        select(table.c.pid, func.coalesce(seen.c.bv, literal(null_value(ir), ARRAY(Text))).label("part"))
+        .select_from(table.outerjoin(seen, seen.c.pid == table.c.pid))
+        .distinct()
+        .subquery("run_values")
+    )
+    steps: dict[str, ColumnElement[bool]] = {step(i): table.c[step(i)] for i in range(len(ir.series))}
+    steps[step(attributed_step)] = and_(table.c[step(attributed_step)], table.c.bv == runs.c.part)
+    first_step = func.least(
+        *(case((matches, literal(i)), else_=None) for i, matches in enumerate(steps.values()))
+    )
+    others = [c for c in table.c if c.name not in steps and c.name != "first_step"]
+    return (
+        select(
+            *others,
+            *(matches.label(name) for name, matches in steps.items()),
+            first_step.label("first_step"),
+            runs.c.part,
+        )
+        .select_from(table.join(runs, runs.c.pid == table.c.pid))
+        .subquery("funnel_runs")
+    )

@@ -1,0 +1,284 @@
+"""PathsQuery: the most frequent step-to-step transitions of actors' sessions, as PostHog's paths.
+
+- Path items: a $pageview is its `$current_url` (else `$pathname`) without a trailing slash, a $screen
+  its `$screen_name`, any other event its name. `localPathCleaningFilters` rewrite items with
+  their regexes (every match, in order); `pathGroupings` (`*` wildcards, matched anywhere) replace
+  an item by the first grouping it matches; `excludeEvents` then drops items.
+- An actor's items, in time order (uuid breaking ties), are split into sessions at gaps of 30
+  minutes or more; repeats of the same item in a row collapse into their last occurrence.
+- `startPoint` keeps each session from its first occurrence on, `endPoint` up to its first
+  occurrence; sessions without the point are dropped. At most `stepLimit` items remain: the first
+  ones, the last ones before `endPoint`, or, with both points, the first and last halves around "...".
+- Edges `N_item → N+1_item` are counted over sessions, with the average time between the two
+  (milliseconds); the `edgeLimit` heaviest (within `minEdgeWeight`/`maxEdgeWeight`) are returned,
+  keeping only those reachable from a first step, as PostHog does.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Interval,
+    Select,
+    String,
+    Subquery,
+    Text,
+    and_,
+    any_,
+    case,
+    cast,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.query import execute, source
+from app.query.dates import ResolvedRange
+from app.query.ir import QueryIR
+from app.query.kinds.base import Plan
+from app.query.properties import uses_persons
+from app.query.specs import PathsSpec
+from app.query.sql import EVENTS, epoch, prop_text
+
+SESSION_GAP = timedelta(minutes=30)
+ELLIPSIS = "..."
+
+
+def spec_of(ir: QueryIR) -> PathsSpec:
+    assert ir.paths is not None
+    return ir.paths
+
+
+def wildcard_regex(pattern: str) -> str:
+    """A grouping like `/product/*` as a Postgres regex: literal text, `*` for anything."""
+    literal_parts = ["".join(f"\\{c}" if not c.isalnum() else c for c in part) for part in pattern.split("*")]
+    return ".*".join(literal_parts)
+
+
+def _queried(spec: PathsSpec, event: str) -> bool:
+    if not spec.include_event_types:
+        return event not in spec.exclude_events
+    return event in spec.include_event_types
+
+
+def _raw_item(spec: PathsSpec) -> ColumnElement[str]:
+    whens: list[tuple[ColumnElement[bool], ColumnElement[str]]] = []
+    if _queried(spec, "$pageview"):
+        url = func.coalesce(
+            prop_text("event", "$current_url"), prop_text("event", "$pathname"), literal("", String)
+        )
+        trimmed = func.regexp_replace(url, literal("(.)/$", String), literal("\\1", String))
+        whens.append((EVENTS.c.event == literal("$pageview", String), trimmed))
+    if _queried(spec, "$screen"):
+        screen = func.coalesce(prop_text("event", "$screen_name"), literal("", String))
+        whens.append((EVENTS.c.event == literal("$screen", String), screen))
+    item: ColumnElement[str] = case(*whens, else_=EVENTS.c.event) if whens else EVENTS.c.event
+    for rule in spec.cleaning:
+        item = func.regexp_replace(
+            item, literal(rule.regex, String), literal(rule.alias, String), literal("g")
+        )
+    return item
+
+
+def _event_types(spec: PathsSpec) -> ColumnElement[bool] | None:
+    kinds = []
+    for kind in spec.include_event_types:
+        if kind in ("$pageview", "$screen"):
+            kinds.append(EVENTS.c.event == literal(kind, String))
+        elif kind == "custom_event":
+            kinds.append(not_(EVENTS.c.event.startswith("$", autoescape=True)))
+    return or_(*kinds) if kinds else None
+
+
+def _items(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Subquery:
+    spec = spec_of(ir)
+    where = [*source.query_conditions(ir, ctx, rng.date_from, rng.date_to), EVENTS.c.person_id.is_not(None)]
+    if (types := _event_types(spec)) is not None:
+        where.append(types)
+    join = uses_persons(ir.properties) or (ir.filter_test_accounts and uses_persons(ctx.test_accounts))
+    raw = (
+        select(
+            EVENTS.c.person_id.label("pid"),
+            EVENTS.c.timestamp.label("ts"),
+            EVENTS.c.uuid.label("uuid"),
+            _raw_item(spec).label("cleaned"),
+        )
+        .select_from(source.from_clause(join))
+        .where(*where)
+        .subquery("path_events")
+    )
+    item: ColumnElement[str] = raw.c.cleaned
+    if spec.groupings:
+        item = case(
+            *(
+                (raw.c.cleaned.bool_op("~")(literal(wildcard_regex(g), String)), literal(g, String))
+                for g in spec.groupings
+            ),
+            else_=raw.c.cleaned,
+        )
+    grouped = select(raw.c.pid, raw.c.ts, raw.c.uuid, item.label("item")).subquery("path_items")
+    query = select(*grouped.c)
+    if spec.exclude_events:
+        query = query.where(not_(grouped.c.item == any_(literal(list(spec.exclude_events), ARRAY(Text)))))
+    return query.subquery("path_kept")
+
+
+def _compact(items: Subquery) -> Subquery:
+    """(pid, session, pos, ts, item): sessions split at 30-minute gaps, repeats collapsed."""
+    order = [items.c.ts, items.c.uuid]
+    previous = func.lag(items.c.ts).over(partition_by=items.c.pid, order_by=order)
+    gaps = select(*items.c, previous.label("previous")).subquery("path_gaps")
+    starts = case(
+        (or_(gaps.c.previous.is_(None), gaps.c.ts - gaps.c.previous >= literal(SESSION_GAP, Interval())), 1),
+        else_=0,
+    )
+    session = func.sum(starts).over(partition_by=gaps.c.pid, order_by=[gaps.c.ts, gaps.c.uuid])
+    sessions = select(gaps.c.pid, gaps.c.ts, gaps.c.uuid, gaps.c.item, session.label("session")).subquery(
+        "path_sessions"
+    )
+    run = [sessions.c.pid, sessions.c.session]
+    following = func.lead(sessions.c.item).over(partition_by=run, order_by=[sessions.c.ts, sessions.c.uuid])
+    nexts = select(*sessions.c, following.label("next_item")).subquery("path_next")
+    kept = (
+        select(*nexts.c)
+        .where(nexts.c.item != func.coalesce(nexts.c.next_item, literal("", String)))
+        .subquery("path_collapsed")
+    )
+    position = func.row_number().over(
+        partition_by=[kept.c.pid, kept.c.session], order_by=[kept.c.ts, kept.c.uuid]
+    )
+    return select(kept.c.pid, kept.c.session, kept.c.ts, kept.c.item, position.label("pos")).subquery(
+        "path_compact"
+    )
+
+
+def _first_position(
+    compact: Subquery, point: str, after: ColumnElement[Any] | None = None
+) -> ColumnElement[Any]:
+    hit = compact.c.item == literal(point, String)
+    if after is not None:
+        hit = and_(hit, compact.c.pos >= after)
+    return func.min(case((hit, compact.c.pos))).over(partition_by=[compact.c.pid, compact.c.session])
+
+
+def _limited(spec: PathsSpec, compact: Subquery) -> Subquery:
+    """(pid, session, step, ts, item): the items kept for each session, numbered from 1."""
+    limit = spec.step_limit
+    c = compact.c
+    if spec.start_point and spec.end_point:
+        starts = select(*c, _first_position(compact, spec.start_point).label("first")).subquery("path_starts")
+        ends = select(
+            *starts.c, _first_position(starts, spec.end_point, starts.c.first).label("last")
+        ).subquery("path_ends")
+        e = ends.c
+        length = e.last - e.first + 1
+        rel = e.pos - e.first + 1
+        half = limit // 2
+        inside = and_(e.first.is_not(None), e.last.is_not(None), e.pos >= e.first, e.pos <= e.last)
+        short = select(e.pid, e.session, rel.label("step"), e.ts, e.item).where(inside, length <= limit)
+        head = select(e.pid, e.session, rel.label("step"), e.ts, e.item).where(
+            inside, length > limit, rel <= half
+        )
+        dots = select(
+            e.pid, e.session, literal(half + 1).label("step"), e.ts, literal(ELLIPSIS, String)
+        ).where(inside, length > limit, rel == half + 1)
+        tail = select(e.pid, e.session, (rel - length + 2 * half + 1).label("step"), e.ts, e.item).where(
+            inside, length > limit, rel > length - half
+        )
+        return union_all(short, head, dots, tail).subquery("path_limited")
+    if spec.start_point:
+        marked = select(*c, _first_position(compact, spec.start_point).label("first")).subquery("path_marked")
+        m = marked.c
+        step = m.pos - m.first + 1
+        return (
+            select(m.pid, m.session, step.label("step"), m.ts, m.item)
+            .where(m.first.is_not(None), m.pos >= m.first, step <= limit)
+            .subquery("path_limited")
+        )
+    if spec.end_point:
+        marked = select(*c, _first_position(compact, spec.end_point).label("last")).subquery("path_marked")
+        m = marked.c
+        skipped = func.greatest(m.last - limit, literal(0))
+        return (
+            select(m.pid, m.session, (m.pos - skipped).label("step"), m.ts, m.item)
+            .where(m.last.is_not(None), m.pos <= m.last, m.pos > m.last - limit)
+            .subquery("path_limited")
+        )
+    return (
+        select(c.pid, c.session, c.pos.label("step"), c.ts, c.item)
+        .where(c.pos <= limit)
+        .subquery("path_limited")
+    )
+
+
+def statement(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Select[Any]:
+    """Rows (source, target, value, average_seconds), heaviest first, at most `edgeLimit`."""
+    spec = spec_of(ir)
+    steps = _limited(spec, _compact(_items(ir, ctx, rng)))
+    run = [steps.c.pid, steps.c.session]
+    previous_item = func.lag(steps.c.item).over(partition_by=run, order_by=steps.c.step)
+    previous_ts = func.lag(steps.c.ts).over(partition_by=run, order_by=steps.c.step)
+    key = func.concat(cast(steps.c.step, Text), literal("_", String), steps.c.item)
+    previous_key = func.concat(cast(steps.c.step - 1, Text), literal("_", String), previous_item)
+    pairs = select(
+        case((steps.c.step > 1, previous_key)).label("source"),
+        key.label("target"),
+        (steps.c.ts - previous_ts).label("elapsed"),
+    ).subquery("path_pairs")
+    value = func.count().label("value")
+    edges = (
+        select(
+            pairs.c.source, pairs.c.target, value, func.avg(epoch(pairs.c.elapsed)).label("average_seconds")
+        )
+        .where(pairs.c.source.is_not(None))
+        .group_by(pairs.c.source, pairs.c.target)
+    )
+    if spec.min_edge_weight:
+        edges = edges.having(func.count() >= spec.min_edge_weight)
+    if spec.max_edge_weight:
+        edges = edges.having(func.count() <= spec.max_edge_weight)
+    byte_order = [pairs.c.source.collate("C"), pairs.c.target.collate("C")]
+    return edges.order_by(value.desc(), *byte_order).limit(spec.edge_limit)
+
+
+def reachable(edges: list[tuple[str, str]]) -> set[str]:
+    """Sources reachable from a first step (`1_...`) through the returned edges."""
+    children: dict[str, list[str]] = defaultdict(list)
+    for source_key, target in edges:
+        children[source_key].append(target)
+    stack = [s for s, _ in edges if s.startswith("1_")]
+    seen: set[str] = set()
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend(children[node])
+    return seen
+
+
+async def run(connection: AsyncConnection, plan: Plan) -> dict[str, Any]:
+    await execute.use_sort_memory(connection)
+    rows = await execute.fetch_all(connection, statement(plan.ir, plan.ctx, plan.range))
+    seen = reachable([(row.source, row.target) for row in rows])
+    return {
+        "results": [
+            {
+                "source": row.source,
+                "target": row.target,
+                "value": int(row.value),
+                "average_conversion_time": float(row.average_seconds or 0) * 1000.0,
+            }
+            for row in rows
+            if row.source in seen
+        ]
+    }

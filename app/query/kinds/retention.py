@@ -1,0 +1,239 @@
+"""RetentionQuery: cohorts by the period of their target event, and who came back in later periods.
+
+Periods are calendar hours/days/weeks/months in the project's timezone (`week_start_day` honoured).
+The last cohort is the period containing `date_to` (default: now); there are `totalIntervals`
+cohorts, and cohort i has `totalIntervals - i` values: value 0 is the cohort's size, value k the
+actors who did the returning event (at least `minimumOccurrences` times) in the k-th period after.
+
+- retention_recurring: an actor joins every cohort in which they did the target event;
+- retention_first_time: the cohort of their first target event ever (matching its filters);
+- retention_first_ever_occurrence: the cohort of their first event of the target's kind ever, if
+  that very event matches the target's filters.
+- cumulative: value k counts actors returning in period k *or later*.
+With a breakdown, an actor's events are split by value (null → ""), as PostHog does; the values
+with the largest cohorts are kept (`breakdown_limit`), the rest merged into the other bucket.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Subquery,
+    and_,
+    cast,
+    extract,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.query import execute, source
+from app.query.breakdowns import OTHER
+from app.query.dates import ResolvedRange, localize, step, truncate, zone
+from app.query.ir import EMPTY_GROUP, QueryIR, Series
+from app.query.kinds.base import Plan
+from app.query.specs import RetentionSpec
+from app.query.sql import EVENTS, bucket, prop_text
+
+PERIOD_SECONDS = {"hour": 3600, "day": 86400, "week": 7 * 86400}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Periods:
+    """The cohort periods: naive local starts, and the aware bounds of the events that count."""
+
+    starts: list[datetime]
+    period: str
+    timezone: str
+
+    @property
+    def lower(self) -> datetime:
+        return localize(self.starts[0], zone(self.timezone))
+
+    @property
+    def upper(self) -> datetime:
+        """Inclusive: the last microsecond of the last period."""
+        end = step(self.starts[-1], self.period)
+        return localize(end, zone(self.timezone)) - timedelta(microseconds=1)
+
+
+def spec_of(ir: QueryIR) -> RetentionSpec:
+    assert ir.retention is not None
+    return ir.retention
+
+
+def periods(spec: RetentionSpec, rng: ResolvedRange) -> Periods:
+    last = truncate(rng.local_to, spec.period, rng.week_start_day)
+    starts = [step(last, spec.period, i - spec.total_intervals + 1) for i in range(spec.total_intervals)]
+    return Periods(starts, spec.period, rng.timezone)
+
+
+def period_index(ts: ColumnElement[Any], spec: RetentionSpec, rng: ResolvedRange, first: datetime) -> Any:
+    """How many periods after the first cohort's the local period of `ts` starts."""
+    local = bucket(ts, spec.period, rng.timezone, rng.week_start_day)
+    origin = literal(first)
+    if spec.period == "month":
+        months = (extract("year", local) - extract("year", origin)) * 12 + extract("month", local)
+        return cast(months - extract("month", origin), Integer)
+    return cast(func.floor(extract("epoch", local - origin) / PERIOD_SECONDS[spec.period]), Integer)
+
+
+def _breakdown_value(ir: QueryIR) -> ColumnElement[Any]:
+    if ir.breakdown is None:
+        return literal("", String)
+    item = ir.breakdown.items[0]
+    return func.coalesce(prop_text(item.type, item.property), literal("", String))
+
+
+def _matching(
+    ir: QueryIR,
+    ctx: source.CompileContext,
+    match: ColumnElement[bool],
+    entities: list[Series],
+    lower: datetime | None,
+    upper: datetime,
+) -> Select[Any]:
+    join = any(source.needs_persons(ir, e, ctx) for e in entities)
+    return (
+        select()
+        .select_from(source.from_clause(join))
+        .where(*source.query_conditions(ir, ctx, lower, upper), EVENTS.c.person_id.is_not(None), match)
+    )
+
+
+def _cohorts(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, found: Periods) -> CTE:
+    """(pid, bv, start): the cohorts each actor belongs to, by index of the cohort period."""
+    spec = spec_of(ir)
+    target = source.series_match(spec.target, ctx)
+    first = found.starts[0]
+    value = _breakdown_value(ir)
+    if spec.retention_type == "retention_recurring":
+        start = period_index(EVENTS.c.timestamp, spec, rng, first)
+        query = _matching(ir, ctx, target, [spec.target], found.lower, found.upper)
+        return (
+            query.add_columns(EVENTS.c.person_id.label("pid"), value.label("bv"), start.label("start"))
+            .distinct()
+            .cte("cohorts")
+        )
+    columns = [
+        EVENTS.c.person_id.label("pid"),
+        value.label("bv"),
+        func.min(EVENTS.c.timestamp).label("first_ts"),
+    ]
+    if spec.retention_type == "retention_first_time":
+        first_seen = _matching(ir, ctx, target, [spec.target], None, found.upper).add_columns(*columns)
+    else:  # retention_first_ever_occurrence: the first event of its kind must match the filters
+        kind = source.series_match(dataclasses.replace(spec.target, properties=EMPTY_GROUP), ctx)
+        first_seen = _matching(ir, ctx, kind, [spec.target], None, found.upper).add_columns(
+            *columns, func.min(EVENTS.c.timestamp).filter(target).label("first_matching_ts")
+        )
+    seen = first_seen.group_by(EVENTS.c.person_id, value).subquery("first_seen")
+    start = period_index(seen.c.first_ts, spec, rng, first)
+    where = [seen.c.first_ts >= literal(found.lower)]
+    if spec.retention_type == "retention_first_ever_occurrence":
+        where.append(seen.c.first_ts == seen.c.first_matching_ts)
+    return select(seen.c.pid, seen.c.bv, start.label("start")).where(*where).cte("cohorts")
+
+
+def _returns(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, found: Periods) -> Subquery:
+    spec = spec_of(ir)
+    index = period_index(EVENTS.c.timestamp, spec, rng, found.starts[0])
+    value = _breakdown_value(ir)
+    returning = source.series_match(spec.returning, ctx)
+    query = _matching(ir, ctx, returning, [spec.returning], found.lower, found.upper).add_columns(
+        EVENTS.c.person_id.label("pid"), value.label("bv"), index.label("period")
+    )
+    grouped = query.group_by(EVENTS.c.person_id, value, index)
+    if spec.minimum_occurrences > 1:
+        grouped = grouped.having(func.count() >= spec.minimum_occurrences)
+    return grouped.subquery("returns")
+
+
+def statement(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Select[Any]:
+    """Rows (bv, start, k, actors): actors of cohort `start` seen in its k-th period (k=0: all of them).
+    Cumulative: rows (bv, start, k, actors) where k is each actor's *last* return period."""
+    spec = spec_of(ir)
+    found = periods(spec, rng)
+    cohorts = _cohorts(ir, ctx, rng, found)
+    returns = _returns(ir, ctx, rng, found)
+    later = and_(
+        returns.c.pid == cohorts.c.pid, returns.c.bv == cohorts.c.bv, returns.c.period > cohorts.c.start
+    )
+    offset = (returns.c.period - cohorts.c.start).label("k")
+    keys = [cohorts.c.pid, cohorts.c.bv, cohorts.c.start]
+    pairs = union_all(
+        select(*keys, literal(0).label("k")),
+        select(*keys, offset).select_from(cohorts.join(returns, later)),
+    ).subquery("appearances")
+    if spec.cumulative:
+        pairs = (
+            select(pairs.c.pid, pairs.c.bv, pairs.c.start, func.max(pairs.c.k).label("k"))
+            .group_by(pairs.c.pid, pairs.c.bv, pairs.c.start)
+            .subquery("last_appearances")
+        )
+    groups = [pairs.c.bv, pairs.c.start, pairs.c.k]
+    return select(*groups, func.count().label("actors")).group_by(*groups)
+
+
+def _date(start: datetime, timezone: str) -> str:
+    aware = localize(start, zone(timezone))
+    if aware.utcoffset() == timedelta(0):
+        return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return aware.isoformat()
+
+
+def _rows(spec: RetentionSpec, found: Periods, counts: dict[tuple[int, int], int]) -> list[dict[str, Any]]:
+    name = spec.period.capitalize()
+    total = spec.total_intervals
+    result = []
+    for i, start in enumerate(found.starts):
+        values = []
+        for k in range(total - i):
+            if spec.cumulative:
+                count = sum(n for (s, last), n in counts.items() if s == i and last >= k)
+            else:
+                count = counts.get((i, k), 0)
+            values.append({"count": count, "label": f"{name} {k}"})
+        result.append({"date": _date(start, found.timezone), "label": f"{name} {i}", "values": values})
+    return result
+
+
+async def run(connection: AsyncConnection, plan: Plan) -> dict[str, Any]:
+    ir = plan.ir
+    spec = spec_of(ir)
+    found = periods(spec, plan.range)
+    per_value: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
+    for row in await execute.fetch_all(connection, statement(ir, plan.ctx, plan.range)):
+        if 0 <= row.start < spec.total_intervals:
+            per_value[row.bv][(int(row.start), int(row.k))] = int(row.actors)
+    if ir.breakdown is None:
+        return {"results": _rows(spec, found, per_value.get("", {}))}
+    # Cohort sizes; cumulative rows hold each actor once, under their last return.
+    sizes = {
+        value: sum(n for (_, k), n in cells.items() if spec.cumulative or k == 0)
+        for value, cells in per_value.items()
+    }
+    ranked = sorted(sizes, key=lambda value: (-sizes[value], value))
+    kept, rest = ranked[: ir.breakdown.limit], ranked[ir.breakdown.limit :]
+    groups = [(value, per_value[value]) for value in kept]
+    if rest:
+        merged: dict[tuple[int, int], int] = defaultdict(int)
+        for value in rest:
+            for cell, n in per_value[value].items():
+                merged[cell] += n
+        groups.append((OTHER, merged))
+    results = []
+    for value, cells in groups:
+        results += [{**row, "breakdown_value": value} for row in _rows(spec, found, cells)]
+    return {"results": results, "hasMore": bool(rest)}
