@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     rate_limit_per_hour: int = Field(default=1200, validation_alias="RATE_LIMIT_PER_HOUR")
     # An async query whose worker has not sent a heartbeat for this long is reported as failed.
     query_worker_lost_after_s: float = Field(default=30, gt=0, validation_alias="QUERY_WORKER_LOST_AFTER_S")
+    # Dashboard tile streams: open streams per process (503 past it), tiles computed at once per stream.
+    sse_max_streams: int = Field(default=1000, ge=1, validation_alias="SSE_MAX_STREAMS")
+    sse_tile_concurrency: int = Field(default=4, ge=1, validation_alias="SSE_TILE_CONCURRENCY")
 
     @field_validator("database_url")
     @classmethod

@@ -39,10 +39,17 @@ def _lock_key(key: str) -> str:
     return f"cache-lock:{key}"
 
 
+@dataclass(slots=True)
+class _Flight:
+    task: asyncio.Task[CachedResult]
+    waiters: int = 0
+    abandoned: bool = False
+
+
 class ResultCache:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self._in_flight: dict[str, asyncio.Future[CachedResult]] = {}
+        self._in_flight: dict[str, _Flight] = {}
 
     async def get(self, key: str) -> CachedResult | None:
         raw = await self.redis.get(_cache_key(key))
@@ -59,22 +66,31 @@ class ResultCache:
         return CachedResult(response=response, last_refresh=last_refresh)
 
     async def compute_once(self, key: str, compute: Callable[[], Awaitable[dict[str, Any]]]) -> CachedResult:
-        """Compute and cache `key`, sharing the work with identical concurrent calls anywhere."""
-        if (running := self._in_flight.get(key)) is not None:
-            return await asyncio.shield(running)
-        future: asyncio.Future[CachedResult] = asyncio.get_running_loop().create_future()
-        self._in_flight[key] = future
+        """Compute and cache `key`, sharing the work with identical concurrent calls anywhere.
+
+        The computation runs in its own task, owned by nobody: a caller that goes away (a closed
+        dashboard stream) stops waiting without failing the others, and the computation itself is
+        cancelled (stopping its Postgres statement) only when no caller is waiting any more.
+        """
+        flight = self._in_flight.get(key)
+        if flight is None or flight.abandoned:
+            flight = _Flight(asyncio.ensure_future(self._compute_with_lock(key, compute)))
+            self._in_flight[key] = flight
+            flight.task.add_done_callback(lambda _: self._forget(key, flight))
+        flight.waiters += 1
         try:
-            result = await self._compute_with_lock(key, compute)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it, nobody else must
-            raise
-        else:
-            future.set_result(result)
-            return result
+            return await asyncio.shield(flight.task)
         finally:
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.task.done():
+                flight.abandoned = True
+                flight.task.cancel()
+
+    def _forget(self, key: str, flight: _Flight) -> None:
+        if self._in_flight.get(key) is flight:
             del self._in_flight[key]
+        if not flight.task.cancelled():
+            flight.task.exception()  # retrieved: every waiter has re-raised it already
 
     async def _compute_with_lock(
         self, key: str, compute: Callable[[], Awaitable[dict[str, Any]]]

@@ -3,7 +3,7 @@
 from app.models.actions import Action
 from app.models.activity import ActivityLog
 from app.models.base import Base
-from app.models.dashboards import Dashboard, DashboardTile
+from app.models.dashboards import Dashboard, DashboardText, DashboardTile, DashboardViewed
 from app.models.definitions import EventDefinition, EventProperty, PropertyDefinition
 from app.models.elements import Element
 from app.models.events import Event
@@ -18,7 +18,9 @@ __all__ = [
     "ActivityLog",
     "Base",
     "Dashboard",
+    "DashboardText",
     "DashboardTile",
+    "DashboardViewed",
     "Element",
     "Event",
     "EventDefinition",

@@ -23,7 +23,16 @@ CAN_EDIT = 37
 
 class Dashboard(Base):
     __tablename__ = "dashboards"
-    __table_args__ = (Index("ix_dashboards_team_deleted", "team_id", "deleted"),)
+    __table_args__ = (
+        Index("ix_dashboards_team_deleted", "team_id", "deleted"),
+        Index(
+            "uq_dashboards_team_unlisted_tag",
+            "team_id",
+            "unlisted_tag",
+            unique=True,
+            postgresql_where=text("unlisted_tag IS NOT NULL AND NOT deleted"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -49,6 +58,8 @@ class Dashboard(Base):
         Integer, default=EVERYONE_CAN_EDIT, server_default=str(EVERYONE_CAN_EDIT)
     )
     quick_filter_ids: Mapped[list[str] | None] = mapped_column(ARRAY(Text), nullable=True)
+    # The product tag of an unlisted dashboard: at most one live unlisted dashboard per tag per project.
+    unlisted_tag: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class DashboardTile(Base):
@@ -72,6 +83,7 @@ class DashboardTile(Base):
     insight_id: Mapped[int | None] = mapped_column(
         ForeignKey("insights.id", ondelete="CASCADE"), nullable=True
     )
+    text_id: Mapped[int | None] = mapped_column(ForeignKey("texts.id", ondelete="CASCADE"), nullable=True)
     # {"sm": {"x","y","w","h","minW","minH","i"}, "xs": {...}}
     layouts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     color: Mapped[str | None] = mapped_column(String(400), nullable=True)
@@ -82,3 +94,35 @@ class DashboardTile(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.now()
     )
+
+
+class DashboardText(Base):
+    """The markdown body of a text tile."""
+
+    __tablename__ = "texts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(String(4000), default="", server_default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    last_modified_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, server_default=func.now()
+    )
+    last_modified_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class DashboardViewed(Base):
+    """When each user last opened each dashboard (the serializer's `last_viewed_at`)."""
+
+    __tablename__ = "dashboard_views"
+    __table_args__ = (Index("uq_dashboard_views_user_dashboard", "user_id", "dashboard_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    dashboard_id: Mapped[int] = mapped_column(ForeignKey("dashboards.id", ondelete="CASCADE"))
+    last_viewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -11,7 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, text, true
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -45,16 +58,34 @@ class InsightRow:
     search_match_type: str | None = None
 
 
-def _tiles_column(team_id: int) -> ColumnElement[Any]:
+# Statements are built once with bound parameters (building SQLAlchemy constructs per request costs
+# more than running them); each execution passes `_params(team_id, viewer)`.
+TEAM = bindparam("team_id", type_=Integer)
+VIEWER = bindparam("viewer_id", type_=Integer)
+MEMBERSHIP = bindparam("membership_id", type_=Integer)
+IS_ADMIN = bindparam("is_admin", type_=Boolean)
+
+
+def _params(team_id: int, viewer: Viewer, **extra: Any) -> dict[str, Any]:
+    return {
+        "team_id": team_id,
+        "viewer_id": viewer.user_id,
+        "membership_id": viewer.membership_id,
+        "is_admin": viewer.is_admin,
+        **extra,
+    }
+
+
+def _tiles_column() -> ColumnElement[Any]:
     tile = aliased(DashboardTile)
     board = aliased(Dashboard)
     entry = func.jsonb_build_array(tile.id, tile.dashboard_id, board.restriction_level, board.created_by_id)
     return (
         select(func.coalesce(func.jsonb_agg(aggregate_order_by(entry, tile.id)), text("'[]'::jsonb")))
         .select_from(tile)
-        .join(board, and_(board.id == tile.dashboard_id, board.team_id == team_id))
+        .join(board, and_(board.id == tile.dashboard_id, board.team_id == TEAM))
         .where(
-            tile.team_id == team_id,
+            tile.team_id == TEAM,
             tile.insight_id == Insight.id,
             tile.deleted.is_(False),
             board.deleted.is_(False),
@@ -63,16 +94,17 @@ def _tiles_column(team_id: int) -> ColumnElement[Any]:
     )
 
 
-def _rule_column(team_id: int, membership_id: int | None) -> ColumnElement[Any]:
+def _rule_column(member: bool) -> ColumnElement[Any]:
+    """The viewer's own rule on the insight (`member`), or the insight's default rule."""
     condition = (
-        AccessControl.organization_member_id.is_(None)
-        if membership_id is None
-        else AccessControl.organization_member_id == membership_id
+        AccessControl.organization_member_id == MEMBERSHIP
+        if member
+        else AccessControl.organization_member_id.is_(None)
     )
     return (
         select(AccessControl.access_level)
         .where(
-            AccessControl.team_id == team_id,
+            AccessControl.team_id == TEAM,
             AccessControl.resource == "insight",
             AccessControl.resource_id == func.cast(Insight.id, AccessControl.resource_id.type),
             condition,
@@ -81,31 +113,44 @@ def _rule_column(team_id: int, membership_id: int | None) -> ColumnElement[Any]:
     )
 
 
-def _rows_statement(team_id: int, viewer: Viewer) -> Select[Any]:
-    viewed = (
+def _viewed_column() -> ColumnElement[Any]:
+    return (
         select(InsightViewed.last_viewed_at)
         .where(
-            InsightViewed.team_id == team_id,
+            InsightViewed.team_id == TEAM,
             InsightViewed.insight_id == Insight.id,
-            InsightViewed.user_id == viewer.user_id,
+            InsightViewed.user_id == VIEWER,
         )
         .scalar_subquery()
     )
-    member = _rule_column(team_id, viewer.membership_id) if viewer.membership_id else literal(None)
-    return (
-        select(
-            Insight,
-            Creator,
-            Modifier,
-            _tiles_column(team_id).label("tiles"),
-            viewed.label("last_viewed_at"),
-            member.label("member_level"),
-            _rule_column(team_id, None).label("default_level"),
-        )
-        .outerjoin(Creator, Creator.id == Insight.created_by_id)
-        .outerjoin(Modifier, Modifier.id == Insight.last_modified_by_id)
-        .where(Insight.team_id == team_id)
+
+
+# Hide insights whose applicable rule for the viewer is `none` (creators and admins see all).
+VISIBLE = or_(
+    IS_ADMIN,
+    Insight.created_by_id == VIEWER,
+    func.coalesce(_rule_column(member=True), _rule_column(member=False), "editor") != "none",
+)
+ROWS = (
+    select(
+        Insight,
+        Creator,
+        Modifier,
+        _tiles_column().label("tiles"),
+        _viewed_column().label("last_viewed_at"),
+        _rule_column(member=True).label("member_level"),
+        _rule_column(member=False).label("default_level"),
     )
+    .outerjoin(Creator, Creator.id == Insight.created_by_id)
+    .outerjoin(Modifier, Modifier.id == Insight.last_modified_by_id)
+    .where(Insight.team_id == TEAM)
+)
+_LIVE = Insight.deleted.is_(False)
+BY_ID = ROWS.where(VISIBLE, _LIVE, Insight.id == bindparam("ref_id", type_=Integer))
+BY_ID_ANY = ROWS.where(VISIBLE, Insight.id == bindparam("ref_id", type_=Integer))
+BY_SHORT_ID = ROWS.where(VISIBLE, _LIVE, Insight.short_id == bindparam("ref", type_=String))
+BY_SHORT_ID_ANY = ROWS.where(VISIBLE, Insight.short_id == bindparam("ref", type_=String))
+BY_IDS = ROWS.where(Insight.id.in_(bindparam("ids", expanding=True)))
 
 
 def _to_row(row: Any) -> InsightRow:
@@ -120,27 +165,17 @@ def _to_row(row: Any) -> InsightRow:
     )
 
 
-def _visible_to(team_id: int, viewer: Viewer) -> ColumnElement[bool]:
-    """Hide insights whose applicable rule for the viewer is `none` (creators and admins see all)."""
-    if viewer.is_admin:
-        return true()
-    member = _rule_column(team_id, viewer.membership_id) if viewer.membership_id else literal(None)
-    level = func.coalesce(member, _rule_column(team_id, None), "editor")
-    return or_(Insight.created_by_id == viewer.user_id, level != "none")
-
-
 async def get(
     session: AsyncSession, team_id: int, ref: str, viewer: Viewer, *, include_deleted: bool = False
 ) -> InsightRow | None:
     """By numeric id first, then by short_id (PostHog's lookup order)."""
-    statement = _rows_statement(team_id, viewer).where(_visible_to(team_id, viewer))
-    if not include_deleted:
-        statement = statement.where(Insight.deleted.is_(False))
     if ref.isascii() and ref.isdigit() and int(ref) <= 2**31 - 1:
-        row = (await session.execute(statement.where(Insight.id == int(ref)))).first()
+        by_id = BY_ID_ANY if include_deleted else BY_ID
+        row = (await session.execute(by_id, _params(team_id, viewer, ref_id=int(ref)))).first()
         if row is not None:
             return _to_row(row)
-    row = (await session.execute(statement.where(Insight.short_id == ref))).first()
+    by_short_id = BY_SHORT_ID_ANY if include_deleted else BY_SHORT_ID
+    row = (await session.execute(by_short_id, _params(team_id, viewer, ref=ref))).first()
     return None if row is None else _to_row(row)
 
 
@@ -149,23 +184,23 @@ async def load_rows(
 ) -> dict[int, InsightRow]:
     if not ids:
         return {}
-    statement = _rows_statement(team_id, viewer).where(Insight.id.in_(list(ids)))
-    return {row[0].id: _to_row(row) for row in await session.execute(statement)}
+    result = await session.execute(BY_IDS, _params(team_id, viewer, ids=list(ids)))
+    return {row[0].id: _to_row(row) for row in result}
 
 
-def visible(team_id: int, viewer: Viewer) -> Select[Any]:
+def visible() -> Select[Any]:
     """The base of list queries: the project's non-deleted insights the viewer may see."""
-    return select(Insight.id).where(
-        Insight.team_id == team_id, Insight.deleted.is_(False), _visible_to(team_id, viewer)
-    )
+    return select(Insight.id).where(Insight.team_id == TEAM, _LIVE, VISIBLE)
 
 
 async def page_ids(
-    session: AsyncSession, statement: Select[Any], limit: int, offset: int
+    session: AsyncSession, team_id: int, viewer: Viewer, statement: Select[Any], limit: int, offset: int
 ) -> tuple[int, list[tuple[int, str | None]]]:
     """Count and one page of (id, search_match_type) for an id query built on `visible()`."""
-    count = (await session.execute(select(func.count()).select_from(statement.subquery()))).scalar_one()
-    rows = (await session.execute(statement.limit(limit).offset(offset))).all()
+    params = _params(team_id, viewer)
+    count_statement = select(func.count()).select_from(statement.order_by(None).subquery())
+    count = (await session.execute(count_statement, params)).scalar_one()
+    rows = (await session.execute(statement.limit(limit).offset(offset), params)).all()
     return count, [(row[0], row[1] if len(row) > 1 else None) for row in rows]
 
 
@@ -217,17 +252,12 @@ async def record_views(
 async def last_viewed_ids(session: AsyncSession, team_id: int, viewer: Viewer, limit: int) -> list[int]:
     statement = (
         select(InsightViewed.insight_id)
-        .join(Insight, and_(Insight.id == InsightViewed.insight_id, Insight.team_id == team_id))
-        .where(
-            InsightViewed.team_id == team_id,
-            InsightViewed.user_id == viewer.user_id,
-            Insight.deleted.is_(False),
-            _visible_to(team_id, viewer),
-        )
+        .join(Insight, and_(Insight.id == InsightViewed.insight_id, Insight.team_id == TEAM))
+        .where(InsightViewed.team_id == TEAM, InsightViewed.user_id == VIEWER, _LIVE, VISIBLE)
         .order_by(InsightViewed.last_viewed_at.desc(), InsightViewed.id.desc())
         .limit(limit)
     )
-    return list((await session.execute(statement)).scalars())
+    return list((await session.execute(statement, _params(team_id, viewer))).scalars())
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,7 +362,7 @@ def _search_columns(search: str) -> tuple[ColumnElement[bool], ColumnElement[int
 
 def list_statement(team_id: int, viewer: Viewer, filters: ListFilters) -> Select[Any]:
     """Ids (and `search_match_type` when searching) of the matching insights, in list order."""
-    statement = visible(team_id, viewer)
+    statement = visible()
     if filters.saved is True:
         statement = statement.where(or_(Insight.saved.is_(True), _on_dashboard(team_id)))
     elif filters.saved is False:

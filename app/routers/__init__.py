@@ -9,6 +9,10 @@ from fastapi import APIRouter
 from app.routers import (
     actions,
     capture,
+    dashboard_actions,
+    dashboard_sharing,
+    dashboard_stream,
+    dashboards,
     elements,
     event_definitions,
     health,
@@ -28,11 +32,16 @@ PROJECT_ROUTERS: list[APIRouter] = [
     projects.project_router,
     query_routes.router,
     actions.router,
-    # Fixed paths under /insights/ before the `/insights/{id}` routes, so `funnel` is never an id.
     legacy_insights.router,
+    # `/insights/{id}` matches no action name whatever the order (see routers/common.py).
     insight_actions.router,
     insight_sharing.router,
     insights.router,
+    dashboard_actions.router,
+    dashboard_sharing.router,
+    dashboard_stream.router,
+    dashboards.router,
+    dashboard_sharing.templates_router,
     elements.router,
     event_definitions.router,
     property_definitions.router,

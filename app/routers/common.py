@@ -1,4 +1,4 @@
-"""What the insight and dashboard routers share: the viewer, object-id path convertors, JSON params."""
+"""What the insight and dashboard routers share: the viewer, id path convertors, JSON params."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import orjson
 from fastapi import Depends, Query
 from starlette.convertors import Convertor, register_url_convertor
 
-from app.deps import AuthDep, ProjectDep, SessionDep
-from app.errors import ValidationError
+from app.deps import AuthDep, ProjectDep, SessionDep, parse_id
+from app.errors import NotFound, ValidationError
 from app.repositories.insights import Viewer
 from app.services import access
 
@@ -54,4 +54,26 @@ def json_object(raw: str | None, attr: str) -> dict[str, Any] | None:
         raise ValidationError("Must be a JSON object.", attr=attr) from None
     if not isinstance(value, dict):
         raise ValidationError("Must be a JSON object.", attr=attr)
+    return value
+
+
+class ObjectIdConvertor(Convertor[str]):
+    """A numeric object id (at most 10 digits); checked against int4 by `object_id`, so it is a 404."""
+
+    regex = "[0-9]{1,10}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("object_id", ObjectIdConvertor())
+
+
+def object_id(raw: str) -> int:
+    value = parse_id(raw)
+    if value is None:
+        raise NotFound()
     return value

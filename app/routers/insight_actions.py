@@ -33,6 +33,7 @@ from app.services import activity, insight_analysis, insight_naming, insight_que
 from app.services.insight_queries import RunContext
 
 router = APIRouter(prefix="/insights", tags=["insights"])
+READ, WRITE = [require_scope("insight:read")], [require_scope("insight:write")]
 Limit = Annotated[int, Query(ge=1, le=activity.MAX_PAGE_SIZE)]
 PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
 LAST_VIEWED = 5
@@ -86,7 +87,7 @@ async def insight_activity(
     )
 
 
-@router.post("/viewed", status_code=201, dependencies=[require_scope("insight:read")])
+@router.post("/viewed", status_code=201, response_class=Response, dependencies=READ)
 async def insights_viewed(
     project: ProjectDep, session: SessionDep, auth: AuthDep, body: InsightsViewed, format: FormatParam = None
 ) -> Response:
@@ -95,9 +96,7 @@ async def insights_viewed(
     return Response(status_code=201)
 
 
-@router.post(
-    "/{insight_id:insight_ref}/viewed", status_code=201, dependencies=[require_scope("insight:read")]
-)
+@router.post("/{insight_id:insight_ref}/viewed", status_code=201, response_class=Response, dependencies=READ)
 async def insight_viewed(
     project: ProjectDep,
     session: SessionDep,
@@ -123,7 +122,7 @@ async def my_last_viewed(
     return JSONResponse([serializers.basic(rows[i], viewer) for i in ids if i in rows])
 
 
-@router.post("/cancel", status_code=201, dependencies=[require_scope("insight:write")])
+@router.post("/cancel", status_code=201, response_class=Response, dependencies=WRITE)
 async def cancel_query(
     project: ProjectDep, execution: ExecutionDep, body: InsightCancel, format: FormatParam = None
 ) -> Response:

@@ -96,7 +96,7 @@ async def get_access_controls(
 @router.put(
     "/access_controls",
     response_model=AccessControlRule,
-    responses={204: {"description": "The rule was removed (`access_level: null`)."}},
+    responses={204: {"description": "The rule was removed (`access_level: null`).", "content": {}}},
     dependencies=[require_scope("access_control:write")],
 )
 async def put_access_control(

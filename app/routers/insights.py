@@ -20,6 +20,8 @@ from app.services import insight_lists, insight_queries, insights
 from app.services.insight_queries import RunContext
 
 router = APIRouter(prefix="/insights", tags=["insights"])
+READ, WRITE = [require_scope("insight:read")], [require_scope("insight:write")]
+CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV (format=csv)"}
 InsightRef = Annotated[str, "insight id or short_id"]
 Refresh = Annotated[
     str | None,
@@ -40,7 +42,7 @@ def list_params(
     user: Annotated[str | None, Query(max_length=10)] = None,
     search: Annotated[str | None, Query(max_length=1000)] = None,
     dashboards: Annotated[str | None, Query(max_length=2000, description="JSON list of ids")] = None,
-    tags: Annotated[str | None, Query(max_length=10000, description="JSON list of tags")] = None,
+    tags: Annotated[str | None, Query(max_length=2000, description="JSON list of tags")] = None,
     insight: Annotated[str | None, Query(max_length=20, description="TRENDS, FUNNELS, ...")] = None,
     date_from: Annotated[str | None, Query(max_length=64)] = None,
     date_to: Annotated[str | None, Query(max_length=64)] = None,
@@ -64,7 +66,7 @@ async def refresh_mode(request: Request, auth: AuthDep, refresh: Refresh = None)
 ModeDep = Annotated[ExecutionMode, Depends(refresh_mode)]
 
 
-@router.get("", response_model=InsightsPage, dependencies=[require_scope("insight:read")])
+@router.get("", response_model=InsightsPage, responses={200: CSV}, dependencies=READ)
 async def list_insights(
     request: Request,
     project: ProjectDep,
@@ -92,7 +94,7 @@ async def list_insights(
     return JSONResponse(paginated(request, page, count, results))
 
 
-@router.post("", status_code=201, response_model=Insight, dependencies=[require_scope("insight:write")])
+@router.post("", status_code=201, response_model=Insight, responses={201: CSV}, dependencies=WRITE)
 async def create_insight(
     request: Request,
     project: ProjectDep,
@@ -108,7 +110,7 @@ async def create_insight(
     return csv_response([payload], 201) if wants_csv(request, format) else JSONResponse(payload, 201)
 
 
-@router.get("/{insight_id:insight_ref}", response_model=Insight, dependencies=[require_scope("insight:read")])
+@router.get("/{insight_id:insight_ref}", response_model=Insight, responses={200: CSV}, dependencies=READ)
 async def retrieve_insight(
     request: Request,
     project: ProjectDep,
@@ -118,8 +120,8 @@ async def retrieve_insight(
     insight_id: InsightRef,
     mode: ModeDep,
     from_dashboard: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    filters_override: Annotated[str | None, Query(max_length=20000)] = None,
-    variables_override: Annotated[str | None, Query(max_length=20000)] = None,
+    filters_override: Annotated[str | None, Query(max_length=4000)] = None,
+    variables_override: Annotated[str | None, Query(max_length=4000)] = None,
     client_query_id: Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[\w.:-]+$")] = None,
     format: FormatParam = None,
 ) -> Response:
@@ -156,9 +158,7 @@ async def _update(
     return csv_response([payload]) if wants_csv(request, format) else JSONResponse(payload)
 
 
-@router.patch(
-    "/{insight_id:insight_ref}", response_model=Insight, dependencies=[require_scope("insight:write")]
-)
+@router.patch("/{insight_id:insight_ref}", response_model=Insight, responses={200: CSV}, dependencies=WRITE)
 async def update_insight(
     request: Request,
     project: ProjectDep,
@@ -174,9 +174,7 @@ async def update_insight(
     return await _update(request, project, session, execution, auth, viewer, insight_id, body, format)
 
 
-@router.put(
-    "/{insight_id:insight_ref}", response_model=Insight, dependencies=[require_scope("insight:write")]
-)
+@router.put("/{insight_id:insight_ref}", response_model=Insight, responses={200: CSV}, dependencies=WRITE)
 async def replace_insight(
     request: Request,
     project: ProjectDep,
@@ -194,8 +192,11 @@ async def replace_insight(
 @router.delete(
     "/{insight_id:insight_ref}",
     status_code=405,
-    responses={405: {"description": 'Always: soft delete with PATCH {"deleted": true}.'}},
-    dependencies=[require_scope("insight:write")],
+    response_class=Response,
+    responses={
+        405: {"description": "Always, with no body: soft delete by PATCH deleted=true.", "content": {}}
+    },
+    dependencies=WRITE,
 )
 async def delete_insight(project: ProjectDep, insight_id: InsightRef) -> Any:
     """Hard delete is not allowed; PostHog answers a bare 405 (no body)."""

@@ -122,9 +122,8 @@ async def page(
     basic: bool,
     run_context: RunContext,
 ) -> tuple[int, list[dict[str, Any]]]:
-    count, ids = await repository.page_ids(
-        session, repository.list_statement(project.id, viewer, filters), limit, offset
-    )
+    statement = repository.list_statement(project.id, viewer, filters)
+    count, ids = await repository.page_ids(session, project.id, viewer, statement, limit, offset)
     rows = await repository.load_rows(session, project.id, viewer, [insight_id for insight_id, _ in ids])
     ordered = []
     for insight_id, match_type in ids:

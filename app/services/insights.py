@@ -46,7 +46,7 @@ LOGGED_FIELDS = (
 SKIPPED_REASON = "Not found or no edit access"
 
 
-async def _new_short_id(session: AsyncSession, team_id: int) -> str:
+async def new_short_id(session: AsyncSession, team_id: int) -> str:
     while True:
         candidate = "".join(secrets.choice(SHORT_ID_ALPHABET) for _ in range(SHORT_ID_LENGTH))
         if not await repository.short_id_taken(session, team_id, candidate):
@@ -144,7 +144,7 @@ async def create(
     filters = _validated_filters(fields.get("filters"))
     insight = Insight(
         team_id=project.id,
-        short_id=await _new_short_id(session, project.id),
+        short_id=await new_short_id(session, project.id),
         name=fields.get("name"),
         derived_name=fields.get("derived_name") or derived_name_for(query or _legacy(filters)),
         description=fields.get("description"),

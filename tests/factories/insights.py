@@ -66,3 +66,14 @@ async def add_member(
         key, raw = await create_key(session, user, scopes=scopes)
         await session.commit()
     return Team(project=team.project, user=user, key=key, raw_key=raw), membership.id
+
+
+async def new_dashboard(
+    client: httpx.AsyncClient, team: Team, prefix: str = "/api/projects", **body: Any
+) -> dict[str, Any]:
+    """A dashboard created through the API."""
+    body.setdefault("name", f"Dashboard {next(_counter)}")
+    response = await client.post(f"{prefix}/{team.id}/dashboards/", json=body, headers=team.headers)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result

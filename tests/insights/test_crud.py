@@ -94,7 +94,7 @@ class TestCreateAndRetrieve:
         )
         assert response.status_code == 400
         assert response.json()["type"] == "validation_error"
-        assert response.json()["attr"].startswith("query__source__series")
+        assert response.json()["attr"].startswith("query__series")  # fields inside the query node
         unknown = await client.post(
             f"{prefix}/{team.id}/insights/", json={"query": {"kind": "Bogus"}}, headers=team.headers
         )
@@ -344,7 +344,7 @@ async def test_action_names_reach_routers_mounted_after_the_id_route(test_settin
         application.router.lifespan_context(application),
         httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
     ):
-        for name in ("funnel", "trend", "trending", "timing"):
+        for name in ("trend", "trending", "timing", "retention"):  # funnel: engine2 mounts it first
             response = await http.get(f"/api/projects/1/insights/{name}/")
             assert response.json() == {"reached": name}
         assert (await http.get("/api/projects/1/insights/abc12345/")).status_code == 401  # the id route
