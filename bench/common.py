@@ -123,6 +123,8 @@ async def demo_database(events: int, days: int = 90, seed: int = 1) -> tuple[str
         finally:
             await connection.close()
         if stored == events and team_id is not None:
+            # Kept from an earlier run: bring its schema (indexes included) up to date.
+            await asyncio.to_thread(migrate, Settings(DATABASE_URL=url))
             return url, int(team_id)
     except (asyncpg.InvalidCatalogNameError, asyncpg.UndefinedTableError):
         pass
