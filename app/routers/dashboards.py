@@ -19,7 +19,7 @@ from app.schemas import dashboards as serializers
 from app.schemas.generated.dashboards import Dashboard, DashboardsPage, DashboardWrite
 from app.services import dashboard_reads, dashboard_tiles, dashboards
 from app.services.dashboard_reads import ReadOptions
-from app.services.tags import normalize_tags
+from app.services.tags import tags_param
 
 router = APIRouter(prefix="/dashboards", tags=["dashboards"])
 READ, WRITE = [require_scope("dashboard:read")], [require_scope("dashboard:write")]
@@ -76,14 +76,14 @@ async def list_dashboards(
     viewer: ViewerDep,
     page: PageDep,
     search: Annotated[str | None, Query(max_length=200)] = None,
-    tags: Annotated[list[str] | None, Query(max_length=255)] = None,
+    tags: Annotated[str | None, Query(max_length=2000, description="JSON list or a,b")] = None,
     pinned: Annotated[str | None, Query(max_length=10)] = None,
     creation_mode: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     """Pinned first, then by name; unlisted dashboards only with `creation_mode=unlisted`."""
     filters = dashboard_rows.ListFilters(
         search=search or None,
-        tags=tuple(normalize_tags(tags or [])),
+        tags=tuple(tags_param(tags)),
         pinned=None if pinned is None else pinned.lower() in TRUTHY,
         unlisted=creation_mode == "unlisted",
     )

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import APIError, ValidationError
@@ -23,7 +22,7 @@ from app.repositories import insights as repository
 from app.repositories.insights import ListFilters, Viewer
 from app.schemas import insights as serializers
 from app.services.insight_queries import EMPTY_RESULT, RunContext, run
-from app.services.tags import normalize_tags
+from app.services.tags import list_param, tags_param
 
 MAX_SEARCH = 200
 COMPUTE_CONCURRENCY = 4
@@ -41,18 +40,8 @@ TRUTHY = {"true", "1", "yes", "on"}
 ORDERABLE = {*repository.ORDER_FIELDS, "last_viewed_at"}
 
 
-def _json_list(raw: str, attr: str) -> list[Any]:
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        value = raw.split(",") if raw else []
-    if not isinstance(value, list):
-        value = [value]
-    return value
-
-
 def _ids(raw: str, attr: str) -> tuple[int, ...]:
-    values = _json_list(raw, attr)
+    values = list_param(raw)
     result = []
     for index, value in enumerate(values):
         try:
@@ -99,7 +88,7 @@ def parse_filters(params: Mapping[str, str], project: Project, now: datetime | N
         kind=(kind.upper(), KINDS[kind.upper()]) if kind else None,
         search=search.strip() or None if search else None,
         dashboards=_ids(params["dashboards"], "dashboards") if params.get("dashboards") else (),
-        tags=tuple(normalize_tags(_json_list(params["tags"], "tags"))) if params.get("tags") else (),
+        tags=tuple(tags_param(params.get("tags"))),
         created_by=_ids(params["created_by"], "created_by") if params.get("created_by") else (),
         created_after=_date(params.get("created_date_from"), "created_date_from", project, now),
         created_before=_date(params.get("created_date_to"), "created_date_to", project, now),

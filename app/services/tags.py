@@ -7,7 +7,9 @@ Tags are stored as a sorted, de-duplicated `text[]` on each object; PostHog norm
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
+
+import orjson
 
 from app.errors import ValidationError
 
@@ -16,6 +18,20 @@ MAX_TAGS = 100
 MAX_BULK_IDS = 500
 
 BulkTagAction = Literal["add", "remove", "set"]
+
+
+def list_param(raw: str) -> list[Any]:
+    """A list-valued query parameter as PostHog's lists take it: a JSON list, else comma-separated."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        value = raw.split(",") if raw else []
+    return value if isinstance(value, list) else [value]
+
+
+def tags_param(raw: str | None) -> list[str]:
+    """`?tags=` of a list endpoint: `["a","b"]` or `a,b`, normalized."""
+    return normalize_tags(list_param(raw)) if raw else []
 
 
 def normalize_tags(tags: Iterable[object], attr: str = "tags") -> list[str]:

@@ -101,9 +101,9 @@ class TestList:
         assert [
             d["id"] for d in (await client.get(url + "?search=grow", headers=team.headers)).json()["results"]
         ] == [growth["id"]]
-        assert [
-            d["id"] for d in (await client.get(url + "?tags=kpi", headers=team.headers)).json()["results"]
-        ] == [growth["id"]]
+        for tags in ("kpi", '["KPI", "other"]', "other,kpi"):
+            listed = (await client.get(url, params={"tags": tags}, headers=team.headers)).json()["results"]
+            assert [d["id"] for d in listed] == [growth["id"]], tags
         default = [d["id"] for d in (await client.get(url, headers=team.headers)).json()["results"]]
         assert unlisted.json()["id"] not in default
         only_unlisted = (await client.get(url + "?creation_mode=unlisted", headers=team.headers)).json()[
