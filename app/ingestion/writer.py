@@ -1,8 +1,11 @@
 """Writing a batch of events: one statement, idempotent on `(team_id, uuid)`.
 
-Measured against `COPY` (bench/ingest.py): binding the batch as arrays and inserting from `unnest`
-costs about the same per row as binary COPY, and unlike COPY it can skip rows whose uuid is already
-stored, which is what makes an SDK's retry of the same events a no-op.
+The batch travels as one JSON document that Postgres unpacks with `jsonb_to_recordset`. Measured
+(bench/ingest.py and a side-by-side of the variants): Postgres spends about the same per row as on
+binary COPY or on `unnest` of bound arrays (it parses each event's properties into jsonb either
+way), while encoding the batch costs Python a third of what asyncpg's array encoding did (4.5 vs
+12.7 µs a row). Unlike COPY it can skip rows whose uuid is already stored, which is what makes an
+SDK's retry of the same events a no-op.
 """
 
 from __future__ import annotations
@@ -10,17 +13,37 @@ from __future__ import annotations
 import uuid as uuid_lib
 from typing import Any
 
+import orjson
+
 from app.ingestion.events import CapturedEvent
 
 INSERT_EVENTS = """
 INSERT INTO events
     (uuid, team_id, event, distinct_id, person_id, timestamp, properties, elements_chain, "$session_id")
-SELECT u, $1, e, d, p, t, pr::jsonb, ec, s
-FROM unnest(
-    $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[], $7::text[], $8::text[], $9::text[]
-) AS x(u, e, d, p, t, pr, ec, s)
+SELECT u, $1, e, d, p, t, pr, ec, s
+FROM jsonb_to_recordset($2::jsonb)
+    AS x(u uuid, e text, d text, p uuid, t timestamptz, pr jsonb, ec text, s text)
 ON CONFLICT (team_id, uuid) DO NOTHING
 """
+
+
+def batch_document(events: list[CapturedEvent], persons: dict[str, uuid_lib.UUID]) -> str:
+    """The rows as JSON text (jsonb can't hold NUL, so an escaped one becomes U+FFFD)."""
+    rows = [
+        {
+            "u": e.uuid,
+            "e": e.event,
+            "d": e.distinct_id,
+            "p": persons[e.distinct_id],
+            "t": e.timestamp,
+            "pr": e.properties,
+            "ec": e.elements_chain,
+            "s": e.session_id,
+        }
+        for e in events
+    ]
+    # default=str: person ids read back from Postgres are asyncpg's own UUID type.
+    return orjson.dumps(rows, default=str).replace(b"\\u0000", b"\\ufffd").decode()
 
 
 async def insert_events(
@@ -29,16 +52,5 @@ async def insert_events(
     """Stores the events not stored yet; returns how many were new."""
     if not events:
         return 0
-    status: str = await connection.execute(
-        INSERT_EVENTS,
-        team_id,
-        [e.uuid for e in events],
-        [e.event for e in events],
-        [e.distinct_id for e in events],
-        [persons[e.distinct_id] for e in events],
-        [e.timestamp for e in events],
-        [e.properties_json() for e in events],
-        [e.elements_chain for e in events],
-        [e.session_id for e in events],
-    )
+    status: str = await connection.execute(INSERT_EVENTS, team_id, batch_document(events, persons))
     return int(status.rsplit(" ", 1)[-1])
