@@ -1,6 +1,6 @@
 """Every benchmark in one run, written to `bench/results/<date>.md` with the machine it ran on.
 
-    uv run python bench/run_all.py            # 1M-event datasets (about 30 minutes on 2 cores)
+    uv run python bench/run_all.py            # 1M-event datasets and the 10-minute soak (about 45 minutes)
     uv run python bench/run_all.py --full     # adds the 10M-event query figures (hours)
     uv run python bench/run_all.py --only ingest,queries
 
@@ -35,13 +35,15 @@ class Bench:
     full_args: tuple[str, ...] | None = None  # replaces `args` with --full
 
 
+TEN_MILLION = ("--events", "1000000", "10000000", "--repeat", "3")
 BENCHES = [
     Bench("ingest", "ingest.py", ("--events", "200000")),
-    Bench("queries", "queries.py", ("--events", "1000000"), ("--events", "1000000", "10000000")),
-    Bench("funnels", "queries_funnels.py", ("--events", "1000000"), ("--events", "1000000", "10000000")),
+    Bench("queries", "queries.py", ("--events", "1000000"), TEN_MILLION),
+    Bench("funnels", "queries_funnels.py", ("--events", "1000000"), TEN_MILLION),
     Bench("elements", "elements.py", ("--events", "1000000")),
     Bench("api", "api.py"),
     Bench("stream", "stream.py"),
+    Bench("soak", "soak.py", ("--minutes", "10")),
 ]
 
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+import asyncpg
 import httpx
 import pytest
 import uvicorn
@@ -62,14 +64,42 @@ def test_settings() -> Iterator[Settings]:
         return_value[1].stop()
 
 
+def _per_worker(database_url: str, redis_url: str) -> tuple[str, str]:
+    """Under `pytest -n`, each worker (gw0, gw1…) gets its own database and Redis db: tests truncate
+    and flush freely, so workers sharing them would wipe each other's data."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return database_url, redis_url
+    number = int(worker.removeprefix("gw"))
+    redis_base, redis_db = redis_url.rsplit("/", 1)
+    return f"{database_url}_{worker}", f"{redis_base}/{(int(redis_db) + 1 + number) % 16}"
+
+
+async def _create_database(database_url: str) -> None:
+    server, name = database_url.rsplit("/", 1)
+    connection = await asyncpg.connect(f"{server}/postgres")
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await connection.execute(f'CREATE DATABASE "{name}"')  # a worker id, never user input
+    finally:
+        await connection.close()
+
+
 def _prepare_servers() -> tuple[Settings, EmbeddedServers | None]:
+    database_url, redis_url = _per_worker(
+        os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL),
+        os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL),
+    )
     settings = Settings(
-        DATABASE_URL=os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL),
-        REDIS_URL=os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL),
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
         SITE_URL="http://testserver",
         STATEMENT_TIMEOUT_MS=30_000,
     )
     embedded: EmbeddedServers | None = None
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        with contextlib.suppress(OSError, asyncpg.PostgresError):
+            asyncio.run(_create_database(database_url))
     if not _reachable(settings):
         data_dir = Path(tempfile.mkdtemp(prefix="analytics-test-"))
         embedded = start_embedded(data_dir, postgres=True, redis=True)
