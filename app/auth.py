@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied
 from app.models import PersonalAPIKey, User
 from app.models.base import utcnow
+from app.principals import Principal, PrincipalCache
 from app.repositories import identity
 
 KEY_PREFIX = "phx_"
@@ -43,8 +44,9 @@ def has_scope(granted: list[str], required: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class AuthContext:
-    user: User
-    key: PersonalAPIKey
+    user: User  # in the request's session
+    key: PersonalAPIKey  # detached, shared with other requests: read-only
+    principal: Principal
 
     def require(self, scope: str) -> None:
         if not has_scope(self.key.scopes, scope):
@@ -69,18 +71,27 @@ async def _key_from_request(request: Request) -> tuple[str, str] | None:
     return None
 
 
-async def authenticate(request: Request, session: AsyncSession) -> AuthContext:
+async def authenticate(request: Request, session: AsyncSession, cache: PrincipalCache) -> AuthContext:
     presented = await _key_from_request(request)
     if presented is None:
         raise NotAuthenticated(headers={"WWW-Authenticate": "Bearer"})
     value, source = presented
-    row = await identity.key_with_user(session, hash_key_value(value))
-    if row is None:
-        raise AuthenticationFailed(
-            f"Personal API key found in request {source} is invalid.", headers={"WWW-Authenticate": "Bearer"}
-        )
-    key, user = row
+    secure_value = hash_key_value(value)
+    principal = cache.get(secure_value)
+    if principal is None:
+        row = await identity.key_with_user(session, secure_value)
+        if row is None:
+            raise AuthenticationFailed(
+                f"Personal API key found in request {source} is invalid.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        for loaded in row:
+            session.expunge(loaded)
+        principal = cache.put(secure_value, *row)
     now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        key.last_used_at = now
-    return AuthContext(user=user, key=key)
+    last_used = principal.key.last_used_at
+    if last_used is None or now - last_used > LAST_USED_RESOLUTION:
+        await identity.touch_key(session, principal.key.id, now)
+        cache.discard(secure_value)  # reloaded, with its new last_used_at, by the next request
+    user = await session.merge(principal.user, load=False)
+    return AuthContext(user=user, key=principal.key, principal=principal)

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import os
+import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,6 +86,8 @@ def serve(
         else:
             err.print("Existing data kept. `uv run analytics bootstrap` prints a fresh personal API key.")
         err.print(f"[bold]API[/] {settings.site_url}  docs {settings.site_url}/docs")
+        if workers > 1:
+            _share_metrics(settings)
         commands = [api_command(host, port, workers)]
         if not no_worker:
             commands.append(worker_command())
@@ -96,6 +99,17 @@ def serve(
         finally:
             marker.unlink(missing_ok=True)
     raise typer.Exit(code)
+
+
+def _share_metrics(settings: Settings) -> None:
+    """Several API processes: each writes its Prometheus samples to a shared, freshly emptied folder
+    (prometheus_client's multiprocess mode), so `/metrics` from any of them reports all of them."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        return
+    folder = settings.data_dir / "prometheus"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
 
 
 def _serve_marker(settings: Settings) -> Path:

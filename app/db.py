@@ -14,7 +14,8 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
         settings.database_url,
         pool_size=pool_size or settings.db_pool_size,
         max_overflow=pool_size or settings.db_pool_size,
-        pool_pre_ping=True,
+        # No pre-ping (a round trip per checkout): a connection found dead when used invalidates
+        # the whole pool, that request answers 503 (app/errors.py) and the next ones reconnect.
         pool_recycle=1800,
         connect_args={
             "server_settings": {

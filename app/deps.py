@@ -2,7 +2,9 @@
 
 Transactions: `SessionDep` commits after the endpoint returns and *before* the response is sent
 (`scope="function"`), so a client never sees a success for work that was not committed; any
-exception rolls back.
+exception rolls back. GET and HEAD requests run in autocommit mode instead: their statements are
+reads (each one takes its own snapshot under READ COMMITTED anyway) or single-statement bookkeeping
+(`last_used_at`, last viewed), and skipping BEGIN/COMMIT saves two of their three round trips.
 """
 
 from __future__ import annotations
@@ -18,12 +20,18 @@ from app.auth import AuthContext, authenticate
 from app.errors import NotFound, PermissionDenied
 from app.execution.runner import ExecutionContext
 from app.models import Project
-from app.repositories import identity
+from app.principals import ProjectAccess
+from app.repositories import identity, sharing
 from app.settings import Settings
+
+READ_METHODS = frozenset(("GET", "HEAD"))
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    state = request.app.state
+    sessionmaker: async_sessionmaker[AsyncSession] = (
+        state.read_sessionmaker if request.method in READ_METHODS else state.sessionmaker
+    )
     async with sessionmaker() as session:
         try:
             yield session
@@ -36,7 +44,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_redis(request: Request) -> Redis:
+async def get_redis(request: Request) -> Redis:
     redis: Redis = request.app.state.redis
     return redis
 
@@ -44,7 +52,7 @@ def get_redis(request: Request) -> Redis:
 RedisDep = Annotated[Redis, Depends(get_redis)]
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -52,7 +60,7 @@ def get_app_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-def get_execution(request: Request) -> ExecutionContext:
+async def get_execution(request: Request) -> ExecutionContext:
     execution: ExecutionContext = request.app.state.execution
     return execution
 
@@ -61,7 +69,7 @@ ExecutionDep = Annotated[ExecutionContext, Depends(get_execution)]
 
 
 async def get_auth(request: Request, session: SessionDep) -> AuthContext:
-    return await authenticate(request, session)
+    return await authenticate(request, session, request.app.state.principals)
 
 
 AuthDep = Annotated[AuthContext, Depends(get_auth)]
@@ -84,9 +92,25 @@ def parse_id(raw: str) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID else None
 
 
-async def get_project(request: Request, auth: AuthDep, session: SessionDep) -> Project:
-    """The project named by `:project_id` / `:environment_id` (an id or `@current`), if the key may use it."""
+async def get_project_access(request: Request, auth: AuthDep, session: SessionDep) -> ProjectAccess:
+    """The project named by `:project_id` / `:environment_id` (an id or `@current`), if the key may use
+    it, with the user's membership; remembered with the key (see `app.principals`)."""
     raw = request.path_params.get("project_id") or request.path_params.get("environment_id", "")
+    access = auth.principal.projects.get(raw)
+    if access is None:
+        access = await _load_access(session, auth, raw)
+        auth.principal.projects[raw] = access
+    return access
+
+
+ProjectAccessDep = Annotated[ProjectAccess, Depends(get_project_access)]
+
+
+async def get_project(access: ProjectAccessDep, session: SessionDep) -> Project:
+    return await session.merge(access.project, load=False)
+
+
+async def _load_access(session: AsyncSession, auth: AuthContext, raw: str) -> ProjectAccess:
     project: Project | None
     if raw == "@current":
         project = await _current_project(session, auth)
@@ -103,9 +127,11 @@ async def get_project(request: Request, auth: AuthDep, session: SessionDep) -> P
         raise PermissionDenied(
             f"API key does not have access to the requested organization: ID {project.organization_id}."
         )
-    if not await identity.is_member(session, auth.user.id, project.organization_id):
+    membership = await sharing.membership(session, project.organization_id, auth.user.id)
+    if membership is None:
         raise PermissionDenied("You don't have access to the project.")
-    return project
+    session.expunge(project)
+    return ProjectAccess(project, membership.id, membership.level)
 
 
 async def _current_project(session: AsyncSession, auth: AuthContext) -> Project:
@@ -123,11 +149,13 @@ async def _current_project(session: AsyncSession, auth: AuthContext) -> Project:
 ProjectDep = Annotated[Project, Depends(get_project)]
 
 
-def declare_project_id(project_id: Annotated[str, Path(description="Project id or `@current`.")]) -> None:
+async def declare_project_id(
+    project_id: Annotated[str, Path(description="Project id or `@current`.")],
+) -> None:
     """Documents the path parameter of `/api/projects/{project_id}/...`; `get_project` reads it."""
 
 
-def declare_environment_id(
+async def declare_environment_id(
     environment_id: Annotated[
         str, Path(description="Environment id (equal to the project id) or `@current`.")
     ],

@@ -20,6 +20,7 @@ from app.ingestion.group_commit import GroupCommitter
 from app.ingestion.pipeline import Ingestor
 from app.middleware import BodySizeLimitMiddleware, TrailingSlashMiddleware
 from app.observability import ObservabilityMiddleware, configure_logging, metrics
+from app.principals import PrincipalCache
 from app.responses import JSONResponse
 from app.routers import GLOBAL_ROUTERS, PROJECT_ROUTERS
 from app.settings import Settings, get_settings
@@ -57,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.read_sessionmaker = create_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         app.state.redis = redis
         app.state.queue = queue
         app.state.capture_committer = GroupCommitter(Ingestor(engine))
@@ -78,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
         default_response_class=JSONResponse,
     )
+    app.state.principals = PrincipalCache(settings.auth_cache_seconds)
     install_error_handlers(app)
     app.add_route("/metrics", metrics, include_in_schema=False)
     for router in GLOBAL_ROUTERS:

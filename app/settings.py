@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="info", validation_alias="LOG_LEVEL")
     rate_limit_per_minute: int = Field(default=240, validation_alias="RATE_LIMIT_PER_MINUTE")
     rate_limit_per_hour: int = Field(default=1200, validation_alias="RATE_LIMIT_PER_HOUR")
+    # Authenticated keys and their projects are remembered this long per process (app/principals.py).
+    auth_cache_seconds: float = Field(default=5, ge=0, validation_alias="AUTH_CACHE_SECONDS")
     # An async query whose worker has not sent a heartbeat for this long is reported as failed.
     query_worker_lost_after_s: float = Field(default=30, gt=0, validation_alias="QUERY_WORKER_LOST_AFTER_S")
     # Dashboard tile streams: open streams per process (503 past it), tiles computed at once per stream.

@@ -113,7 +113,9 @@ ROWS = (
     .outerjoin(Creator, Creator.id == Dashboard.created_by_id)
     .where(Dashboard.team_id == TEAM, VISIBLE)
 )
-BY_ID = ROWS.where(Dashboard.id == bindparam("dashboard_id", type_=Integer))
+DASHBOARD = bindparam("dashboard_id", type_=Integer)
+BY_ID = ROWS.where(Dashboard.id == DASHBOARD)
+BY_ID_LIVE = BY_ID.where(Dashboard.deleted.is_(False))
 
 
 def _to_row(row: Any) -> DashboardRow:
@@ -125,7 +127,7 @@ def _to_row(row: Any) -> DashboardRow:
 async def get(
     session: AsyncSession, team_id: int, viewer: Viewer, dashboard_id: int, *, include_deleted: bool = False
 ) -> DashboardRow | None:
-    statement = BY_ID if include_deleted else BY_ID.where(Dashboard.deleted.is_(False))
+    statement = BY_ID if include_deleted else BY_ID_LIVE
     row = (await session.execute(statement, _params(team_id, viewer, dashboard_id=dashboard_id))).first()
     return None if row is None else _to_row(row)
 
@@ -164,25 +166,26 @@ async def page(
     return count, [_to_row(row) for row in rows]
 
 
+TILES = (
+    select(DashboardTile, DashboardText)
+    .outerjoin(Insight, and_(Insight.id == DashboardTile.insight_id, Insight.team_id == TEAM))
+    .outerjoin(DashboardText, and_(DashboardText.id == DashboardTile.text_id, DashboardText.team_id == TEAM))
+    .where(
+        DashboardTile.team_id == TEAM,
+        DashboardTile.dashboard_id == DASHBOARD,
+        DashboardTile.deleted.is_(False),
+        or_(DashboardTile.insight_id.is_(None), Insight.deleted.is_(False)),
+    )
+    .order_by(DashboardTile.id)
+)
+
+
 async def tiles(
     session: AsyncSession, team_id: int, dashboard_id: int
 ) -> list[tuple[DashboardTile, DashboardText | None]]:
     """The dashboard's live tiles with their texts; tiles of deleted insights are left out."""
-    statement = (
-        select(DashboardTile, DashboardText)
-        .outerjoin(Insight, and_(Insight.id == DashboardTile.insight_id, Insight.team_id == team_id))
-        .outerjoin(
-            DashboardText, and_(DashboardText.id == DashboardTile.text_id, DashboardText.team_id == team_id)
-        )
-        .where(
-            DashboardTile.team_id == team_id,
-            DashboardTile.dashboard_id == dashboard_id,
-            DashboardTile.deleted.is_(False),
-            or_(DashboardTile.insight_id.is_(None), Insight.deleted.is_(False)),
-        )
-        .order_by(DashboardTile.id)
-    )
-    return [(row[0], row[1]) for row in await session.execute(statement)]
+    rows = await session.execute(TILES, {"team_id": team_id, "dashboard_id": dashboard_id})
+    return [(row[0], row[1]) for row in rows]
 
 
 async def tiles_by_ids(session: AsyncSession, team_id: int, ids: Sequence[int]) -> list[DashboardTile]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import OrganizationMembership, PersonalAPIKey, Project, User
@@ -19,6 +20,11 @@ async def key_with_user(session: AsyncSession, secure_value: str) -> tuple[Perso
         )
     ).one_or_none()
     return None if row is None else (row[0], row[1])
+
+
+async def touch_key(session: AsyncSession, key_id: uuid.UUID, now: datetime) -> None:
+    statement = update(PersonalAPIKey).where(PersonalAPIKey.id == key_id).values(last_used_at=now)
+    await session.execute(statement.execution_options(synchronize_session=False))
 
 
 async def get_project(session: AsyncSession, project_id: int) -> Project | None:

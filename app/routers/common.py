@@ -8,7 +8,7 @@ import orjson
 from fastapi import Depends, Query
 from starlette.convertors import Convertor, register_url_convertor
 
-from app.deps import AuthDep, ProjectDep, SessionDep, parse_id
+from app.deps import AuthDep, ProjectAccessDep, parse_id
 from app.errors import NotFound, ValidationError
 from app.repositories.insights import Viewer
 from app.services import access
@@ -36,8 +36,8 @@ class InsightRefConvertor(Convertor[str]):
 register_url_convertor("insight_ref", InsightRefConvertor())
 
 
-async def get_viewer(project: ProjectDep, auth: AuthDep, session: SessionDep) -> Viewer:
-    return await access.viewer_for(session, project, auth.user)
+async def get_viewer(project_access: ProjectAccessDep, auth: AuthDep) -> Viewer:
+    return access.viewer_for(auth.user.id, project_access.membership_id, project_access.membership_level)
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]

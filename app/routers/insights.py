@@ -33,7 +33,7 @@ Refresh = Annotated[
 ]
 
 
-def list_params(
+async def list_params(
     short_id: Annotated[str | None, Query(max_length=12)] = None,
     created_by: Annotated[str | None, Query(max_length=2000, description="JSON list of user ids")] = None,
     basic: Annotated[str | None, Query(max_length=10)] = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from app.deps import AuthDep, SessionDep, require_scope
 from app.errors import NotFound
@@ -38,6 +38,7 @@ async def retrieve_key(key_id: uuid.UUID, auth: AuthDep, session: SessionDep) ->
 
 
 @router.delete("/{key_id}", status_code=204, dependencies=[require_scope("personal_api_key:write")])
-async def delete_key(key_id: uuid.UUID, auth: AuthDep, session: SessionDep) -> Response:
-    await identity_service.delete_personal_api_key(session, auth.user, key_id)
+async def delete_key(key_id: uuid.UUID, request: Request, auth: AuthDep, session: SessionDep) -> Response:
+    secure_value = await identity_service.delete_personal_api_key(session, auth.user, key_id)
+    request.app.state.principals.discard(secure_value)
     return Response(status_code=204)

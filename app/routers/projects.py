@@ -28,10 +28,15 @@ async def list_projects(
 
 
 @project_router.get("", dependencies=[require_scope("project:read")])
-async def retrieve_project(project: ProjectDep) -> Project:
+async def retrieve_project(project: ProjectDep, session: SessionDep) -> Project:
+    await session.refresh(project)  # the resource itself is read fresh, not from the auth cache
     return project_out(project)
 
 
 @project_router.patch("", dependencies=[require_scope("project:write")])
-async def update_project(project: ProjectDep, patch: ProjectPatch, session: SessionDep) -> Project:
-    return project_out(await identity_service.update_project(session, project, patch))
+async def update_project(
+    request: Request, project: ProjectDep, patch: ProjectPatch, session: SessionDep
+) -> Project:
+    updated = await identity_service.update_project(session, project, patch)
+    request.app.state.principals.clear()  # cached copies of the project (app/principals.py)
+    return project_out(updated)

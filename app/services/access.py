@@ -26,13 +26,8 @@ DEFAULT_LEVEL = "editor"
 ADMIN_MEMBERSHIP_LEVEL = 8  # PostHog's OrganizationMembership.Level.ADMIN
 
 
-async def viewer_for(session: AsyncSession, project: Project, user: User) -> Viewer:
-    membership = await repository.membership(session, project.organization_id, user.id)
-    return Viewer(
-        user_id=user.id,
-        membership_id=membership.id if membership else None,
-        is_admin=bool(membership and membership.level >= ADMIN_MEMBERSHIP_LEVEL),
-    )
+def viewer_for(user_id: int, membership_id: int, membership_level: int) -> Viewer:
+    return Viewer(user_id, membership_id, is_admin=membership_level >= ADMIN_MEMBERSHIP_LEVEL)
 
 
 def object_level(

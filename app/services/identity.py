@@ -109,12 +109,14 @@ async def create_personal_api_key(
     return key, raw
 
 
-async def delete_personal_api_key(session: AsyncSession, user: User, key_id: uuid.UUID) -> None:
+async def delete_personal_api_key(session: AsyncSession, user: User, key_id: uuid.UUID) -> str:
+    """Deletes the key; returns its secure value (for the caller to forget it in the auth cache)."""
     key = await identity.key_for_user(session, user.id, key_id)
     if key is None:
         raise NotFound()
     await session.delete(key)
     await session.flush()
+    return key.secure_value
 
 
 @dataclass(frozen=True, slots=True)
