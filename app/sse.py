@@ -106,15 +106,13 @@ async def tile_messages(
 class EventStream(Response):
     """`text/event-stream` of `messages`; `on_close` runs however the stream ends."""
 
+    media_type = "text/event-stream"
+
     def __init__(
-        self,
-        messages: AsyncGenerator[dict[str, Any]],
-        on_close: Callable[[], None] | None = None,
-        status_code: int = 200,  # FastAPI reads the default off the signature for the OpenAPI document
+        self, messages: AsyncGenerator[dict[str, Any]], on_close: Callable[[], None] | None = None
     ) -> None:
-        # Not Response.__init__: without a body, init_headers leaves Content-Length out. The media type
-        # is set here, not on the class, so the documented error responses stay application/json.
-        self.status_code, self.background, self.media_type = status_code, None, "text/event-stream"
+        # Not Response.__init__: without a body, init_headers leaves Content-Length out.
+        self.status_code, self.background = 200, None
         self.init_headers({"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"})
         self.messages = messages
         self.on_close = on_close
