@@ -3,30 +3,24 @@
 Beyond PostHog: tiles are computed concurrently (bounded) and each is sent as soon as it is ready
 (its `order` places it), keepalive comments hold proxies open, a client disconnect cancels the
 tiles still pending, and each process caps how many streams it holds open (503 + Retry-After).
-
-`EventStream` is a small ASGI response rather than sse-starlette's: one task for the next message and
-one waiting for the disconnect (sse-starlette runs four in an anyio task group, plus locks and cancel
-scopes per send), which matters for a thousand idle streams and for the per-message cost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.errors import ServiceUnavailable
 from app.observability import SSE_STREAMS_OPEN
 from app.responses import dumps
 
 KEEPALIVE_SECONDS = 15
-KEEPALIVE = b": keepalive\n\n"
 
 
 class StreamCapacity:
@@ -64,9 +58,8 @@ class TileJob:
     tile_id: int
 
 
-def message(payload: dict[str, Any]) -> bytes:
-    """One event: a single `data:` line (JSON never holds a raw newline) and the blank line."""
-    return b"data: " + dumps(payload) + b"\n\n"
+def message(payload: dict[str, Any]) -> ServerSentEvent:
+    return ServerSentEvent(data=dumps(payload).decode(), sep="\n")
 
 
 async def tile_messages(
@@ -103,59 +96,21 @@ async def tile_messages(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-class EventStream(Response):
-    """`text/event-stream` of `messages`; `on_close` runs however the stream ends."""
-
-    media_type = "text/event-stream"
-
-    def __init__(
-        self, messages: AsyncGenerator[dict[str, Any]], on_close: Callable[[], None] | None = None
-    ) -> None:
-        # Not Response.__init__: without a body, init_headers leaves Content-Length out.
-        self.status_code, self.background = 200, None
-        self.init_headers({"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"})
-        self.messages = messages
-        self.on_close = on_close
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+def event_stream(
+    messages: AsyncIterator[dict[str, Any]], on_close: Callable[[], None] | None = None
+) -> EventSourceResponse:
+    async def encoded() -> AsyncIterator[ServerSentEvent]:
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            if scope["method"] != "HEAD":
-                await self._pump(receive, send)
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            async for payload in messages:
+                yield message(payload)
         finally:
-            await self.messages.aclose()
-            if self.on_close is not None:
-                self.on_close()
+            if on_close is not None:
+                on_close()
 
-    async def _pump(self, receive: Receive, send: Send) -> None:
-        """Send each message as it comes, a keepalive after each quiet period; stop on disconnect
-        (cancelling the message task cancels the work it waits for)."""
-        disconnected = asyncio.ensure_future(_disconnect(receive))
-        upcoming = asyncio.ensure_future(anext(self.messages))
-        try:
-            while True:
-                await asyncio.wait(
-                    (upcoming, disconnected), timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED
-                )
-                if disconnected.done():
-                    return
-                if not upcoming.done():
-                    await send({"type": "http.response.body", "body": KEEPALIVE, "more_body": True})
-                    continue
-                try:
-                    payload = upcoming.result()
-                except StopAsyncIteration:
-                    return
-                upcoming = asyncio.ensure_future(anext(self.messages))
-                await send({"type": "http.response.body", "body": message(payload), "more_body": True})
-        finally:
-            for task in (upcoming, disconnected):
-                task.cancel()
-            with suppress(asyncio.CancelledError, StopAsyncIteration):
-                await upcoming
-
-
-async def _disconnect(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
+    return EventSourceResponse(
+        encoded(),
+        ping=KEEPALIVE_SECONDS,
+        sep="\n",
+        headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
+        ping_message_factory=lambda: ServerSentEvent(comment="keepalive", sep="\n"),
+    )

@@ -83,4 +83,5 @@ def test_capacity_rejects_past_the_limit() -> None:
 
 
 def test_wire_format_is_a_single_data_line() -> None:
-    assert message({"type": "complete"}) == b'data: {"type":"complete"}\n\n'
+    encoded = message({"type": "complete"}).encode()
+    assert encoded == b'data: {"type":"complete"}\n\n'

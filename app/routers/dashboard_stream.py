@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sse_starlette import EventSourceResponse
 
 from app.deps import AuthDep, ExecutionDep, ProjectDep, SessionDep, require_scope
 from app.routers.common import ViewerDep, object_id
 from app.routers.dashboards import OptionsDep
 from app.services import dashboard_reads
-from app.sse import EventStream, StreamCapacity
+from app.sse import StreamCapacity, event_stream
 
 router = APIRouter(prefix="/dashboards", tags=["dashboards"])
 STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -42,7 +43,7 @@ def stream_response(request: Request, opened: dashboard_reads.OpenDashboard) -> 
     slots.reserve()
     try:
         messages = dashboard_reads.stream(opened, request.app.state.settings.sse_tile_concurrency)
-        return EventStream(messages, on_close=slots.release)
+        return event_stream(messages, on_close=slots.release)
     except BaseException:
         slots.release()
         raise
@@ -50,7 +51,7 @@ def stream_response(request: Request, opened: dashboard_reads.OpenDashboard) -> 
 
 @router.get(
     "/{dashboard_id:object_id}/stream_tiles",
-    response_class=EventStream,
+    response_class=EventSourceResponse,
     responses=STREAM_RESPONSES,
     dependencies=[require_scope("dashboard:read")],
 )

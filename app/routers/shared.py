@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from sse_starlette import EventSourceResponse
 
 from app.deps import ExecutionDep, SessionDep
 from app.routers.dashboard_stream import STREAM_RESPONSES, stream_response
 from app.schemas.generated.insights import SharedInsight
 from app.services import shared
-from app.sse import EventStream
 
 router = APIRouter(prefix="/shared", tags=["sharing"])
 Token = Annotated[str, Path(min_length=8, max_length=400)]
@@ -26,7 +26,7 @@ async def shared_object(
     return await shared.read(session, execution, access_token, refresh)
 
 
-@router.get("/{access_token}/stream_tiles", response_class=EventStream, responses=STREAM_RESPONSES)
+@router.get("/{access_token}/stream_tiles", response_class=EventSourceResponse, responses=STREAM_RESPONSES)
 async def shared_stream(
     request: Request,
     session: SessionDep,

@@ -8,7 +8,7 @@ uses the execution layer, which takes its own connection per query. That is what
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,7 +102,7 @@ async def run_insights(opened: OpenDashboard) -> list[dict[str, Any]]:
     ]
 
 
-async def stream(opened: OpenDashboard, concurrency: int) -> AsyncGenerator[dict[str, Any]]:
+async def stream(opened: OpenDashboard, concurrency: int) -> AsyncIterator[dict[str, Any]]:
     """PostHog's message sequence, tiles computed concurrently (bounded) and sent as each is ready.
 
     Every tile starts at once (under the bound); the metadata waits for the first two, which it
