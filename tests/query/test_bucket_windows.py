@@ -1,4 +1,4 @@
-"""`trends_sql.bucket_windows`: instant ranges that hold exactly the events `date_trunc` of local time
+"""`windows.bucket_windows`: instant ranges that hold exactly the events `date_trunc` of local time
 puts in each bucket, across DST changes (including ones at midnight)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from app.query import dates
 from app.query.ir import DateRangeSpec
-from app.query.kinds.trends_sql import bucket_windows
+from app.query.windows import bucket_windows
 
 MICROSECOND = timedelta(microseconds=1)
 

@@ -6,28 +6,22 @@ Output columns: `bucket` (naive local interval start; absent for aggregated disp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    DateTime,
     Select,
     String,
     Subquery,
-    TableValuedAlias,
     and_,
     case,
-    column,
     func,
     literal,
     select,
-    true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 
-from app.query import source
+from app.query import source, windows
 from app.query.aggregations import (
     ACTIVE_WINDOWS,
     FIRST_EVENT_MATH,
@@ -62,37 +56,8 @@ def active_windows(rng: ResolvedRange, days: int) -> list[tuple[datetime, dateti
     return windows
 
 
-# Intervals whose buckets are scanned one by one (see `bucket_windows`). Minutes and hours keep
-# `date_trunc`: in a DST fall-back a local minute happens twice, so no single window holds it.
-WINDOWED_INTERVALS = ("day", "week", "month")
 # Maths whose per-bucket values add up exactly when breakdown values merge into "other".
 MERGEABLE_MATHS = ("total", "sum", "min", "max")
-
-
-def bucket_windows(rng: ResolvedRange) -> list[tuple[datetime, datetime, datetime]]:
-    """(bucket, start, end) of every bucket as an instant range: an event is in the bucket whose
-    window holds it, exactly as `date_trunc` of its local time says (a start skipped by a DST gap
-    localizes to the moment the gap ends)."""
-    starts = rng.buckets()
-    ends = [*starts[1:], rng.bucket_end(starts[-1])] if starts else []
-    return [(s, localize(s, rng.tz), localize(e, rng.tz)) for s, e in zip(starts, ends, strict=True)]
-
-
-def windows_table(windows: list[tuple[datetime, datetime, datetime]]) -> TableValuedAlias:
-    """`windows` as a derived table `w(bucket, window_start, window_end)` from three bound arrays."""
-    return (
-        func.unnest(
-            literal([w[0] for w in windows], ARRAY(DateTime())),
-            literal([w[1] for w in windows], ARRAY(DateTime(timezone=True))),
-            literal([w[2] for w in windows], ARRAY(DateTime(timezone=True))),
-        )
-        .table_valued(
-            column("bucket", DateTime()),
-            column("window_start", DateTime(timezone=True)),
-            column("window_end", DateTime(timezone=True)),
-        )
-        .render_derived(name="w")
-    )
 
 
 def scans_per_bucket(ir: QueryIR, series: Series, rng: ResolvedRange) -> bool:
@@ -102,34 +67,10 @@ def scans_per_bucket(ir: QueryIR, series: Series, rng: ResolvedRange) -> bool:
     math = series.math
     return (
         not ir.aggregated
-        and rng.interval in WINDOWED_INTERVALS
+        and rng.interval in windows.WINDOWED_INTERVALS
         and math not in ACTIVE_WINDOWS
         and math not in FIRST_EVENT_MATH
         and not is_count_per_actor(math)
-    )
-
-
-def per_bucket(
-    rng: ResolvedRange,
-    rows: Subquery,
-    columns: Sequence[ColumnElement[Any]],
-    aggregates: Sequence[ColumnElement[Any]],
-    where: Sequence[ColumnElement[bool]],
-) -> Select[Any]:
-    """`columns` and `aggregates` of `rows` per bucket, one index range scan per bucket; buckets
-    without rows produce none (as grouping by bucket would)."""
-    table = windows_table(bucket_windows(rng))
-    inside = (
-        select(*columns, *aggregates)
-        .where(rows.c.ts >= table.c.window_start, rows.c.ts < table.c.window_end, *where)
-        .group_by(*columns)
-    )
-    if not columns:
-        inside = inside.having(func.count() > 0)
-    scanned = inside.lateral("in_bucket")
-    names = [c.name for c in [*columns, *aggregates]]
-    return select(table.c.bucket.label("bucket"), *(scanned.c[n] for n in names)).select_from(
-        table.join(scanned, true())
     )
 
 
@@ -190,7 +131,8 @@ def series_statement(
     breakdown_columns = mapped_columns(rows, ir.breakdown, plan) if ir.breakdown and plan else []
     where = _hidden_other(ir, rows, plan)
     if scans_per_bucket(ir, series, rng):
-        return per_bucket(rng, rows, breakdown_columns, [row_aggregate(math, rows).label("value")], where)
+        value = row_aggregate(math, rows).label("value")
+        return windows.per_bucket(windows.bucket_windows(rng), rows, breakdown_columns, [value], where)
 
     keys: list[ColumnElement[Any]] = (
         []
@@ -231,10 +173,10 @@ def _active_users_statement(
     plan: BreakdownPlan | None,
 ) -> Select[Any]:
     """Weekly / monthly active users: distinct persons in the `days` days up to each bucket's end."""
-    windows = active_windows(rng, ACTIVE_WINDOWS[series.math])
-    rows = source.rows(ir, series, ctx, lower=windows[0][1], upper=rng.date_to, extra=_extra(ir, series))
+    active = active_windows(rng, ACTIVE_WINDOWS[series.math])
+    rows = source.rows(ir, series, ctx, lower=active[0][1], upper=rng.date_to, extra=_extra(ir, series))
     breakdown_columns = mapped_columns(rows, ir.breakdown, plan) if ir.breakdown and plan else []
-    table = windows_table(windows)
+    table = windows.windows_table(active)
     keys = [table.c.bucket.label("bucket"), *breakdown_columns]
     joined = table.join(rows, and_(rows.c.ts >= table.c.window_start, rows.c.ts < table.c.window_end))
     return (
@@ -263,7 +205,7 @@ def one_pass_breakdown_statement(
     if ir.aggregated:
         grouped = select(*raw, *aggregates).group_by(*raw)
     elif scans_per_bucket(ir, series, rng):
-        grouped = per_bucket(rng, rows, raw, aggregates, [])
+        grouped = windows.per_bucket(windows.bucket_windows(rng), rows, raw, aggregates, [])
     else:
         at = bucket(rows.c.ts, rng.interval, rng.timezone, rng.week_start_day).label("bucket")
         grouped = select(at, *raw, *aggregates).group_by(at, *raw)
