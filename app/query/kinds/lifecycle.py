@@ -54,7 +54,7 @@ def _activity(
     lower = localize(first_period, rng.tz)
     rows = source.rows(ir, series, ctx, lower=lower, upper=rng.date_to)
     known = rows.c.person_id.is_not(None)
-    if rng.interval in windows.WINDOWED_INTERVALS:
+    if rng.interval in windows.WINDOWED_INTERVALS and source.index_only(ir, series, ctx):
         starts = [first_period, *rng.buckets()]
         windowed = windows.bucket_windows(rng, starts)
         active = windows.per_bucket(windowed, rows, [rows.c.person_id], [], [known]).subquery("active")

@@ -44,11 +44,12 @@ def period(ir: QueryIR, ts: Any, rng: ResolvedRange) -> Any:
     return func.floor(back / ir.interval_count)
 
 
-def _per_period(ir: QueryIR, rows: Any, rng: ResolvedRange) -> Any:
+def _per_period(ir: QueryIR, rows: Any, rng: ResolvedRange, *, index_only: bool) -> Any:
     """(person_id, period, n): each actor's events per period. Calendar periods of a day or longer
-    come from one index range scan per period (see `app.query.windows`)."""
+    read from the index alone come from one index range scan per period (see `app.query.windows`)."""
     known = rows.c.person_id.is_not(None)
-    if ir.interval_count is None and rng.interval in windows.WINDOWED_INTERVALS:
+    calendar = ir.interval_count is None and rng.interval in windows.WINDOWED_INTERVALS
+    if calendar and index_only:
         columns, counts = [rows.c.person_id], [func.count().label("n")]
         per_bucket = windows.per_bucket(windows.bucket_windows(rng), rows, columns, counts, [known])
         return per_bucket.subquery("per_bucket")
@@ -61,7 +62,7 @@ def _per_period(ir: QueryIR, rows: Any, rng: ResolvedRange) -> Any:
 
 def statement(ir: QueryIR, series: Series, ctx: source.CompileContext, rng: ResolvedRange) -> Select[Any]:
     rows = source.rows(ir, series, ctx, lower=rng.events_from, upper=rng.date_to)
-    periods = _per_period(ir, rows, rng)
+    periods = _per_period(ir, rows, rng, index_only=source.index_only(ir, series, ctx))
     active = select(periods.c.person_id)
     if ir.criteria is not None:
         value, n = ir.criteria.value, periods.c.n

@@ -60,17 +60,19 @@ def active_windows(rng: ResolvedRange, days: int) -> list[tuple[datetime, dateti
 MERGEABLE_MATHS = ("total", "sum", "min", "max")
 
 
-def scans_per_bucket(ir: QueryIR, series: Series, rng: ResolvedRange) -> bool:
+def scans_per_bucket(ir: QueryIR, series: Series, ctx: source.CompileContext, rng: ResolvedRange) -> bool:
     """Whether the series aggregates each bucket's own index range (a LATERAL subquery per bucket)
-    instead of computing a local-time bucket for every row and grouping by it: an index range
-    scan per bucket costs far less than timezone + date_trunc + hashing per event."""
+    instead of computing a local-time bucket for every row and grouping by it. Over an index-only
+    scan a range per bucket costs far less than timezone + date_trunc + hashing per event; rows that
+    need the heap are better read by one (parallel) scan."""
     math = series.math
     return (
         not ir.aggregated
         and rng.interval in windows.WINDOWED_INTERVALS
-        and math not in ACTIVE_WINDOWS
-        and math not in FIRST_EVENT_MATH
-        and not is_count_per_actor(math)
+        and ir.breakdown is None
+        and series.math_property is None
+        and math in ("total", "dau")
+        and source.index_only(ir, series, ctx)
     )
 
 
@@ -130,7 +132,7 @@ def series_statement(
     )
     breakdown_columns = mapped_columns(rows, ir.breakdown, plan) if ir.breakdown and plan else []
     where = _hidden_other(ir, rows, plan)
-    if scans_per_bucket(ir, series, rng):
+    if scans_per_bucket(ir, series, ctx, rng):
         if math == "dau":
             return _persons_per_bucket(rng, rows, breakdown_columns, where)
         value = row_aggregate(math, rows).label("value")
@@ -223,9 +225,7 @@ def one_pass_breakdown_statement(
     aggregates = [func.count().label("n"), row_aggregate(series.math, rows).label("value")]
     if ir.aggregated:
         grouped = select(*raw, *aggregates).group_by(*raw)
-    elif scans_per_bucket(ir, series, rng):
-        grouped = windows.per_bucket(windows.bucket_windows(rng), rows, raw, aggregates, [])
-    else:
+    else:  # breakdown values live in the heap: one scan (which Postgres may run in parallel)
         at = bucket(rows.c.ts, rng.interval, rng.timezone, rng.week_start_day).label("bucket")
         grouped = select(at, *raw, *aggregates).group_by(at, *raw)
     per_value = grouped.cte("per_value")  # read by the ranking and the merge: computed once
