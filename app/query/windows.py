@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -23,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from app.query.dates import ResolvedRange, localize
+from app.query.dates import ResolvedRange, localize, step
 
 Window = tuple[datetime, datetime, datetime]  # naive local bucket start, aware start, aware end
 
@@ -38,8 +39,13 @@ def bucket_windows(rng: ResolvedRange, starts: list[datetime] | None = None) -> 
     exactly as `date_trunc` of its local time says (a start skipped by a DST gap localizes to the
     moment the gap ends)."""
     starts = rng.buckets() if starts is None else starts
-    ends = [*starts[1:], rng.bucket_end(starts[-1])] if starts else []
-    return [(s, localize(s, rng.tz), localize(e, rng.tz)) for s, e in zip(starts, ends, strict=True)]
+    return windows_of(starts, rng.interval, rng.tz)
+
+
+def windows_of(starts: list[datetime], interval: str, tz: ZoneInfo) -> list[Window]:
+    """Windows of consecutive local period starts of `interval` (see `bucket_windows`)."""
+    ends = [*starts[1:], step(starts[-1], interval)] if starts else []
+    return [(s, localize(s, tz), localize(e, tz)) for s, e in zip(starts, ends, strict=True)]
 
 
 def windows_table(windows: list[Window]) -> TableValuedAlias:
