@@ -79,8 +79,11 @@ SORT_MEMORY = "64MB"
 # - cheaper parallel setup lets the planner split a large scan across workers;
 # - enough memory that hash aggregates over (person, period) pairs stay in memory;
 # - events pages are cached (RAM or SSD): with the default random_page_cost of 4 the planner reads
-#   the whole table sequentially rather than the time range's pages through the index.
+#   the whole table sequentially rather than the time range's pages through the index;
+# - asyncpg prepares every statement: after five runs Postgres may switch to a generic plan that
+#   ignores the bound dates and arrays, while planning anew costs a millisecond or two.
 QUERY_SETTINGS = {
+    "plan_cache_mode": "force_custom_plan",
     "jit": "off",
     "parallel_setup_cost": "100",
     "parallel_tuple_cost": "0.01",
