@@ -89,8 +89,11 @@ async def measure(
             statements = list(captured)
 
             async def directly() -> None:
-                for statement, parameters in statements:  # noqa: B023 - awaited within the iteration
-                    await direct.fetch(statement, *parameters)
+                # In one transaction, as the engine runs them: its transaction-local settings
+                # (`execute.tune_session`) then apply to the direct statements too.
+                async with direct.transaction():
+                    for statement, parameters in statements:  # noqa: B023 - awaited within the iteration
+                        await direct.fetch(statement, *parameters)
 
             direct_times = await timed(directly, repeat)
             rows.append(

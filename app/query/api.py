@@ -132,6 +132,7 @@ def prepare_query(
 
     async def run(connection: AsyncConnection) -> dict[str, Any]:
         started = time.perf_counter()
+        await execute.tune_session(connection)
         rng = resolve(await execute.first_event_time(connection, team.id)) if needs_first_event else known
         rng.buckets()
         actions = await execute.load_actions(connection, team.id, ir.action_ids)

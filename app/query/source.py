@@ -104,6 +104,13 @@ def needs_persons(ir: QueryIR, series: Series, ctx: CompileContext, *, breakdown
     return breakdown and ir.breakdown is not None and any(i.type == "person" for i in ir.breakdown.items)
 
 
+def index_only(ir: QueryIR, series: Series, ctx: CompileContext) -> bool:
+    """Whether the series' rows need nothing beyond team, event, timestamp and person_id, which
+    `ix_events_team_event_timestamp` holds: its scans then never read the (wide) events heap.
+    Callers check their own extra columns (breakdowns, math properties, sessions)."""
+    return series.kind == "events" and series.event is not None and not filters(ir, series, ctx)
+
+
 def from_clause(join_persons: bool) -> FromClause:
     if not join_persons:
         return EVENTS

@@ -115,6 +115,9 @@ CASES: dict[str, Callable[[], Any]] = {
     "trends_breakdown_series": lambda: series_sql(
         trends(breakdownFilter={"breakdown": "$browser", "breakdown_limit": 2}), BROWSER_TOP
     ),
+    "trends_breakdown_one_pass": lambda: trends_sql.one_pass_breakdown_statement(
+        *_first_series(plan(trends(breakdownFilter={"breakdown": "$browser", "breakdown_limit": 2})))
+    ),
     "trends_histogram_series": lambda: series_sql(
         trends(breakdownFilter={"breakdown": "amount", "breakdown_histogram_bin_count": 4}),
         BreakdownPlan(top=None, has_more=False, bins=(Bins(0.0, 100.0, 4),)),
@@ -257,6 +260,8 @@ def _statements(payload: dict[str, Any], actions: dict[int, list[dict[str, Any]]
         yield trends_sql.series_statement(
             ir, series, ctx, rng, BreakdownPlan(top=((MARK, MARK),), has_more=False, bins=(None, None))
         )
+        if trends_sql.merges_breakdown_in_one_pass(ir, series):
+            yield trends_sql.one_pass_breakdown_statement(ir, series, ctx, rng)
     elif ir.kind == "StickinessQuery":
         yield stickiness.statement(ir, series, ctx, rng)
     else:

@@ -11,7 +11,7 @@ here is ingestion time and would make imported history all "new").
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     and_,
     case,
+    exists,
     func,
     literal,
     literal_column,
@@ -29,13 +30,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.query import execute, shaping, source
+from app.query import execute, shaping, source, windows
 from app.query.dates import ResolvedRange, localize, step
 from app.query.ir import QueryIR, Series
 from app.query.kinds.base import Plan
 from app.query.sql import bucket
 
 STATUSES = ("new", "returning", "resurrecting", "dormant")
+_MOMENT = timedelta(microseconds=1)  # `source.rows` bounds are inclusive; history ends just before
 _ONE = {
     "minute": "interval '1 minute'",
     "hour": "interval '1 hour'",
@@ -45,51 +47,56 @@ _ONE = {
 }
 
 
+def _activity(
+    ir: QueryIR, series: Series, ctx: source.CompileContext, rng: ResolvedRange, first_period: datetime
+) -> Select[Any]:
+    """(person_id, period): each actor's active periods from `first_period` (naive local) to the end."""
+    lower = localize(first_period, rng.tz)
+    rows = source.rows(ir, series, ctx, lower=lower, upper=rng.date_to)
+    known = rows.c.person_id.is_not(None)
+    if rng.interval in windows.WINDOWED_INTERVALS and source.index_only(ir, series, ctx):
+        starts = [first_period, *rng.buckets()]
+        windowed = windows.bucket_windows(rng, starts)
+        active = windows.per_bucket(windowed, rows, [rows.c.person_id], [], [known]).subquery("active")
+        return select(active.c.person_id, active.c.bucket.label("period"))
+    period = bucket(rows.c.ts, rng.interval, rng.timezone, rng.week_start_day).label("period")
+    return select(rows.c.person_id, period).where(known).distinct()
+
+
 def statement(ir: QueryIR, series: Series, ctx: source.CompileContext, rng: ResolvedRange) -> Select[Any]:
+    """Statuses per period in one pass over the range's activity (plus the period before it).
+
+    An actor is new in their first active period when they have no matching event before the range's
+    activity starts; whether they have one is the only look at older history.
+    """
     buckets = rng.buckets()
     first_bucket, last_bucket = buckets[0], buckets[-1]
-    before = localize(step(first_bucket, rng.interval, -1), rng.tz)
+    lookback = step(first_bucket, rng.interval, -1)  # tells returning from resurrecting in the first bucket
     one: Any = literal_column(_ONE[rng.interval])
 
-    def period_of(ts: Any) -> Any:
-        return bucket(ts, rng.interval, rng.timezone, rng.week_start_day)
+    activity = _activity(ir, series, ctx, rng, lookback).subquery("activity")
+    person, period = activity.c.person_id, activity.c.period
+    marked = select(
+        person,
+        period,
+        func.lag(period).over(partition_by=person, order_by=period).label("previous"),
+        func.lead(period).over(partition_by=person, order_by=period).label("next"),
+    ).cte("marked")  # read by the statuses, the history check and the dormant half: computed once
 
-    recent = source.rows(ir, series, ctx, lower=before, upper=rng.date_to)
-    activity = (
-        select(recent.c.person_id, period_of(recent.c.ts).label("period"))
-        .where(recent.c.person_id.is_not(None))
-        .distinct()
-        .cte("activity")  # read twice (rows and who to look up): computed once
+    history = source.rows(ir, series, ctx, lower=None, upper=localize(lookback, rng.tz) - _MOMENT)
+    # Inside CASE the check stays a subplan, which Postgres hashes from one index-only scan of the
+    # older events; as a join it would probe each actor's events through the heap instead.
+    is_new = and_(
+        marked.c.previous.is_(None),
+        ~exists().where(history.c.person_id == marked.c.person_id),
     )
-    history = source.rows(ir, series, ctx, lower=None, upper=rng.date_to)
-    first_seen = (
-        select(history.c.person_id, func.min(history.c.ts).label("first_ts"))
-        .where(history.c.person_id.in_(select(activity.c.person_id)))
-        .group_by(history.c.person_id)
-        .subquery("first_seen")
-    )
-    marked = (
-        select(
-            activity.c.person_id,
-            activity.c.period,
-            func.lag(activity.c.period)
-            .over(partition_by=activity.c.person_id, order_by=activity.c.period)
-            .label("previous"),
-            func.lead(activity.c.period)
-            .over(partition_by=activity.c.person_id, order_by=activity.c.period)
-            .label("next"),
-            period_of(first_seen.c.first_ts).label("first_period"),
-        )
-        .join_from(activity, first_seen, first_seen.c.person_id == activity.c.person_id)
-        .cte("marked")  # read by both halves of the union: a CTE computes it once
-    )
-    first_literal = literal(first_bucket, DateTime())
-    last_literal = literal(last_bucket, DateTime())
     status = case(
-        (marked.c.period == marked.c.first_period, literal("new", String)),
+        (is_new, literal("new", String)),
         (marked.c.previous == marked.c.period - one, literal("returning", String)),
         else_=literal("resurrecting", String),
     )
+    first_literal = literal(first_bucket, DateTime())
+    last_literal = literal(last_bucket, DateTime())
     active = (
         select(marked.c.period.label("period"), status.label("status"), func.count().label("n"))
         .where(marked.c.period >= first_literal)

@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.query import execute, source
+from app.query import execute, source, windows
 from app.query.breakdowns import OTHER
 from app.query.dates import ResolvedRange, localize, step, truncate, zone
 from app.query.ir import EMPTY_GROUP, QueryIR, Series
@@ -81,7 +81,11 @@ def periods(spec: RetentionSpec, rng: ResolvedRange) -> Periods:
 
 def period_index(ts: ColumnElement[Any], spec: RetentionSpec, rng: ResolvedRange, first: datetime) -> Any:
     """How many periods after the first cohort's the local period of `ts` starts."""
-    local = bucket(ts, spec.period, rng.timezone, rng.week_start_day)
+    return index_of_period(bucket(ts, spec.period, rng.timezone, rng.week_start_day), spec, first)
+
+
+def index_of_period(local: ColumnElement[Any], spec: RetentionSpec, first: datetime) -> Any:
+    """How many periods after the first cohort's the period starting at naive local `local` starts."""
     origin = literal(first)
     if spec.period == "month":
         months = (extract("year", local) - extract("year", origin)) * 12 + extract("month", local)
@@ -118,6 +122,8 @@ def _cohorts(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, found:
     target = source.series_match(spec.target, ctx)
     first = found.starts[0]
     value = _breakdown_value(ir)
+    if spec.retention_type == "retention_recurring" and _scans_per_period(ir, ctx, spec):
+        return _recurring_cohorts_per_period(ir, ctx, found, target)
     if spec.retention_type == "retention_recurring":
         start = period_index(EVENTS.c.timestamp, spec, rng, first)
         query = _matching(ir, ctx, target, [spec.target], found.lower, found.upper)
@@ -146,6 +152,29 @@ def _cohorts(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, found:
     return select(seen.c.pid, seen.c.bv, start.label("start")).where(*where).cte("cohorts")
 
 
+def _scans_per_period(ir: QueryIR, ctx: source.CompileContext, spec: RetentionSpec) -> bool:
+    """Whether cohorts come from one index-only range scan per period (see `app.query.windows`)."""
+    calendar = spec.period in windows.WINDOWED_INTERVALS
+    return calendar and ir.breakdown is None and source.index_only(ir, spec.target, ctx)
+
+
+def _recurring_cohorts_per_period(
+    ir: QueryIR, ctx: source.CompileContext, found: Periods, target: ColumnElement[bool]
+) -> CTE:
+    spec = spec_of(ir)
+    rows = (
+        _matching(ir, ctx, target, [spec.target], found.lower, found.upper)
+        .add_columns(EVENTS.c.timestamp.label("ts"), EVENTS.c.person_id.label("person_id"))
+        .subquery("rows")
+    )
+    per_period = windows.windows_of(found.starts, found.period, zone(found.timezone))
+    active = windows.per_bucket(per_period, rows, [rows.c.person_id], [], []).subquery("active")
+    start = index_of_period(active.c.bucket, spec, found.starts[0])
+    return select(
+        active.c.person_id.label("pid"), _breakdown_value(ir).label("bv"), start.label("start")
+    ).cte("cohorts")
+
+
 def _returns(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, found: Periods) -> Subquery:
     spec = spec_of(ir)
     index = period_index(EVENTS.c.timestamp, spec, rng, found.starts[0])
@@ -160,13 +189,29 @@ def _returns(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, found:
     return grouped.subquery("returns")
 
 
+def returns_are_cohorts(spec: RetentionSpec) -> bool:
+    """Recurring retention whose returning event is its target (the common "did X, came back to do X"):
+    the (actor, value, period) rows of returns are exactly the cohorts', so one scan serves both."""
+    same_events = (spec.target.kind, spec.target.event, spec.target.action_id, spec.target.properties) == (
+        spec.returning.kind,
+        spec.returning.event,
+        spec.returning.action_id,
+        spec.returning.properties,
+    )
+    return spec.retention_type == "retention_recurring" and same_events and spec.minimum_occurrences <= 1
+
+
 def statement(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Select[Any]:
     """Rows (bv, start, k, actors): actors of cohort `start` seen in its k-th period (k=0: all of them).
     Cumulative: rows (bv, start, k, actors) where k is each actor's *last* return period."""
     spec = spec_of(ir)
     found = periods(spec, rng)
     cohorts = _cohorts(ir, ctx, rng, found)
-    returns = _returns(ir, ctx, rng, found)
+    returns = (
+        select(cohorts.c.pid, cohorts.c.bv, cohorts.c.start.label("period")).subquery("returns")
+        if returns_are_cohorts(spec)
+        else _returns(ir, ctx, rng, found)
+    )
     later = and_(
         returns.c.pid == cohorts.c.pid, returns.c.bv == cohorts.c.bv, returns.c.period > cohorts.c.start
     )

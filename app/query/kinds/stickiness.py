@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import DateTime, Integer, Select, cast, extract, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.query import execute, shaping, source
+from app.query import execute, shaping, source, windows
 from app.query.dates import ResolvedRange
 from app.query.ir import QueryIR, Series
 from app.query.kinds.base import Plan
@@ -44,22 +44,35 @@ def period(ir: QueryIR, ts: Any, rng: ResolvedRange) -> Any:
     return func.floor(back / ir.interval_count)
 
 
-def statement(ir: QueryIR, series: Series, ctx: source.CompileContext, rng: ResolvedRange) -> Select[Any]:
-    rows = source.rows(ir, series, ctx, lower=rng.events_from, upper=rng.date_to)
+def _per_period(ir: QueryIR, rows: Any, rng: ResolvedRange, *, index_only: bool) -> Any:
+    """(person_id, period, n): each actor's events per period. Calendar periods of a day or longer
+    read from the index alone come from one index range scan per period (see `app.query.windows`)."""
+    known = rows.c.person_id.is_not(None)
+    calendar = ir.interval_count is None and rng.interval in windows.WINDOWED_INTERVALS
+    if calendar and index_only:
+        columns, counts = [rows.c.person_id], [func.count().label("n")]
+        per_bucket = windows.per_bucket(windows.bucket_windows(rng), rows, columns, counts, [known])
+        return per_bucket.subquery("per_bucket")
     key = period(ir, rows.c.ts, rng).label("period")
     per_period = (
-        select(rows.c.person_id, key, func.count().label("n"))
-        .where(rows.c.person_id.is_not(None))
-        .group_by(rows.c.person_id, key)
+        select(rows.c.person_id, key, func.count().label("n")).where(known).group_by(rows.c.person_id, key)
     )
+    return per_period.subquery("per_period")
+
+
+def statement(ir: QueryIR, series: Series, ctx: source.CompileContext, rng: ResolvedRange) -> Select[Any]:
+    rows = source.rows(ir, series, ctx, lower=rng.events_from, upper=rng.date_to)
+    periods = _per_period(ir, rows, rng, index_only=source.index_only(ir, series, ctx))
+    active = select(periods.c.person_id)
     if ir.criteria is not None:
-        value = ir.criteria.value
-        having = {"gte": func.count() >= value, "lte": func.count() <= value, "exact": func.count() == value}
-        per_period = per_period.having(having[ir.criteria.operator])
-    periods = per_period.subquery("per_period")
+        value, n = ir.criteria.value, periods.c.n
+        active = active.where(
+            {"gte": n >= value, "lte": n <= value, "exact": n == value}[ir.criteria.operator]
+        )
+    active_periods = active.subquery("active_periods")
     per_person = (
-        select(periods.c.person_id, cast(func.count(), Integer).label("active"))
-        .group_by(periods.c.person_id)
+        select(active_periods.c.person_id, cast(func.count(), Integer).label("active"))
+        .group_by(active_periods.c.person_id)
         .subquery("per_person")
     )
     return select(per_person.c.active, func.count().label("actors")).group_by(per_person.c.active)

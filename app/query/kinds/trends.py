@@ -70,10 +70,16 @@ async def compute(connection: AsyncConnection, plan: Plan) -> tuple[list[SeriesR
     width = len(ir.breakdown.items) if ir.breakdown else 0
     for series in ir.series:
         for period, rng in periods:
-            breakdown_plan = await discover(connection, ir, series, ctx, rng) if ir.breakdown else None
-            has_more = has_more or bool(breakdown_plan and breakdown_plan.has_more)
-            statement = trends_sql.series_statement(ir, series, ctx, rng, breakdown_plan)
-            rows = await execute.fetch_all(connection, statement)
+            breakdown_plan: BreakdownPlan | None = None
+            if ir.breakdown and trends_sql.merges_breakdown_in_one_pass(ir, series):
+                statement = trends_sql.one_pass_breakdown_statement(ir, series, ctx, rng)
+                rows = await execute.fetch_all(connection, statement)
+                has_more = has_more or any(row.values_found > ir.breakdown.limit for row in rows[:1])
+            else:
+                breakdown_plan = await discover(connection, ir, series, ctx, rng) if ir.breakdown else None
+                has_more = has_more or bool(breakdown_plan and breakdown_plan.has_more)
+                statement = trends_sql.series_statement(ir, series, ctx, rng, breakdown_plan)
+                rows = await execute.fetch_all(connection, statement)
             points: dict[Key, dict[datetime | None, float]] = {} if ir.breakdown else {(): {}}
             offset = 0 if ir.aggregated else 1
             for row in rows:
