@@ -132,8 +132,14 @@ async def main(groups: dict[str, dict[str, dict[str, Any]]]) -> None:
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--kinds", default=",".join(groups), help=f"shape groups: {', '.join(groups)}")
+    parser.add_argument("--shapes", help="only the shapes whose names contain one of these (comma-separated)")
     args = parser.parse_args()
-    shapes = {name: q for kind in args.kinds.split(",") for name, q in groups[kind].items()}
+    shapes = {
+        name: q
+        for kind in args.kinds.split(",")
+        for name, q in groups[kind].items()
+        if not args.shapes or any(part in name for part in args.shapes.split(","))
+    }
     for events in args.events:
         url, team_id = await demo_database(events)
         print_table(events, await measure(url, team_id, shapes, args.repeat))
