@@ -48,7 +48,15 @@ class Ingestor:
             # Raw asyncpg for array binds; the transaction is asyncpg's own, so SQLAlchemy never
             # begins one of its own on this connection (it only returns it to the pool).
             raw: Any = (await connection.get_raw_connection()).driver_connection
-            stored = await self._write(raw, team_id, events)
+            try:
+                stored = await self._write(raw, team_id, events)
+            except (pg_errors.InterfaceError, pg_errors.ConnectionDoesNotExistError, OSError) as exc:
+                if not raw.is_closed():
+                    raise
+                # SQLAlchemy never saw this error: drop the dead connection from the pool ourselves,
+                # and answer 503 (nothing was stored; the SDK retries the batch).
+                await connection.invalidate()
+                raise ConnectionError("the Postgres connection was lost") from exc
             await self._upkeep(raw, team_id, events)
         return IngestResult(len(events), stored)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -39,6 +42,52 @@ def _wait_for(check: Callable[[], bool], timeout: float = 30) -> float:
             return time.monotonic() - started
         time.sleep(0.25)
     raise AssertionError("condition not reached")
+
+
+def _capture(stack: DisposableStack, events: int) -> tuple[int, list[str]]:
+    """One /batch of new events: its status and the uuids it carried."""
+    uuids = [str(uuid.uuid4()) for _ in range(events)]
+    body = {
+        "api_key": stack.bootstrap["project_api_token"],
+        "batch": [{"event": "outage", "distinct_id": "d", "uuid": u} for u in uuids],
+    }
+    return httpx.post(f"{stack.url}/batch/", json=body, timeout=15).status_code, uuids
+
+
+def _stored(stack: DisposableStack, uuids: list[str]) -> int:
+    async def count() -> int:
+        connection = await asyncpg.connect(stack.servers.database_url)
+        try:
+            return int(
+                await connection.fetchval("SELECT count(*) FROM events WHERE uuid = ANY($1::uuid[])", uuids)
+            )
+        finally:
+            await connection.close()
+
+    return asyncio.run(count())
+
+
+def test_capture_through_a_postgres_restart_loses_no_acknowledged_event(stack: DisposableStack) -> None:
+    acknowledged: list[str] = []
+    status, uuids = _capture(stack, 50)
+    assert status == 200
+    acknowledged += uuids
+    stack.stop_postgres()
+    try:
+        status, refused = _capture(stack, 50)
+        assert status == 503  # not acknowledged: the SDK keeps the batch and retries it
+    finally:
+        stack.start_postgres()
+
+    def recovered() -> bool:
+        status, uuids = _capture(stack, 50)
+        if status == 200:
+            acknowledged.extend(uuids)
+        return status == 200
+
+    _wait_for(recovered)
+    assert _stored(stack, acknowledged) == len(acknowledged)
+    assert _stored(stack, refused) == 0
 
 
 def test_postgres_restart(stack: DisposableStack) -> None:
