@@ -3,6 +3,8 @@
 - `TEST_DATABASE_URL` (default `postgresql://postgres@127.0.0.1:5432/test`) is migrated once per
   session; every test starts from empty tables (TRUNCATE), so live servers and workers see the data.
 - `TEST_REDIS_URL` (default `redis://127.0.0.1:6379/9`) is flushed before every test.
+- Under xdist (`-n 2`, the default in pyproject) each worker uses `<database>_gw<N>` (created when
+  missing) and the next Redis dbs, see `_per_worker`.
 """
 
 from __future__ import annotations
