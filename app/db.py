@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from asyncpg import exceptions as pg_errors
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.settings import Settings
@@ -28,3 +33,23 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def raw_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """A pooled connection as asyncpg's own (for array binds and asyncpg transactions).
+
+    SQLAlchemy never sees errors raised on it, so a connection that died is dropped from the pool
+    here, and a failure because of it surfaces as ConnectionError (a 503, app/errors.py).
+    """
+    async with engine.connect() as connection:
+        raw: Any = (await connection.get_raw_connection()).driver_connection
+        try:
+            yield raw
+        except (pg_errors.InterfaceError, pg_errors.ConnectionDoesNotExistError, OSError) as exc:
+            if not raw.is_closed():
+                raise
+            await connection.invalidate()
+            raise ConnectionError("the Postgres connection was lost") from exc
+        if raw.is_closed():  # died in work that handled its own error
+            await connection.invalidate()

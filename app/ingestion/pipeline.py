@@ -14,6 +14,7 @@ from typing import Any
 from asyncpg import exceptions as pg_errors
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db import raw_connection
 from app.ingestion import definitions
 from app.ingestion.definitions import DefinitionsCache
 from app.ingestion.events import CapturedEvent
@@ -44,19 +45,9 @@ class Ingestor:
     async def ingest(self, team_id: int, events: list[CapturedEvent]) -> IngestResult:
         if not events:
             return IngestResult(0, 0)
-        async with self.engine.connect() as connection:
-            # Raw asyncpg for array binds; the transaction is asyncpg's own, so SQLAlchemy never
-            # begins one of its own on this connection (it only returns it to the pool).
-            raw: Any = (await connection.get_raw_connection()).driver_connection
-            try:
-                stored = await self._write(raw, team_id, events)
-            except (pg_errors.InterfaceError, pg_errors.ConnectionDoesNotExistError, OSError) as exc:
-                if not raw.is_closed():
-                    raise
-                # SQLAlchemy never saw this error: drop the dead connection from the pool ourselves,
-                # and answer 503 (nothing was stored; the SDK retries the batch).
-                await connection.invalidate()
-                raise ConnectionError("the Postgres connection was lost") from exc
+        # The transaction is asyncpg's own, so SQLAlchemy never begins one on this connection.
+        async with raw_connection(self.engine) as raw:
+            stored = await self._write(raw, team_id, events)
             await self._upkeep(raw, team_id, events)
         return IngestResult(len(events), stored)
 

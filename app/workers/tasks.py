@@ -12,6 +12,7 @@ from arq.worker import func
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from app.db import raw_connection
 from app.errors import APIError
 from app.execution.context import RUN_QUERY_TASK
 from app.execution.runner import CANCELLED_MESSAGE, ExecutionContext, response_body, run_on_connection
@@ -98,8 +99,7 @@ async def run_query(ctx: dict[str, Any], job: dict[str, Any]) -> None:
 
 async def refresh_event_volumes(ctx: dict[str, Any]) -> None:
     """Periodic: event definitions' 30-day volumes, counted from the events."""
-    async with ctx["engine"].connect() as connection:
-        raw = (await connection.get_raw_connection()).driver_connection
+    async with raw_connection(ctx["engine"]) as raw:
         await definitions.refresh_volumes(raw)
 
 
