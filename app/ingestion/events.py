@@ -59,8 +59,13 @@ class CapturedEvent:
         )
 
     def properties_json(self) -> str:
-        """The properties as JSON text Postgres accepts (jsonb can't hold NUL, so it becomes U+FFFD)."""
-        return orjson.dumps(self.properties).replace(b"\\u0000", b"\\ufffd").decode()
+        return jsonb_text(self.properties)
+
+
+def jsonb_text(value: Any) -> str:
+    """`value` as JSON text Postgres accepts as jsonb (which can't hold NUL: it becomes U+FFFD).
+    Unknown types, such as asyncpg's own UUID of ids read back from Postgres, become strings."""
+    return orjson.dumps(value, default=str).replace(b"\\u0000", b"\\ufffd").decode()
 
 
 def clean_text(value: str, limit: int) -> str:

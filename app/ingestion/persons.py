@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 import uuid_utils.compat as uuid7
 
-from app.ingestion.events import IDENTIFY, CapturedEvent
+from app.ingestion.events import IDENTIFY, CapturedEvent, jsonb_text
 from app.ingestion.person_updates import PersonUpdate
 
 # pg_advisory_xact_lock(classid, objid): the class keeps our locks apart from anyone else's.
@@ -53,10 +53,6 @@ ILLEGAL_IDS = frozenset(
 )
 
 Connection = Any  # asyncpg.Connection (asyncpg ships no type information)
-
-
-def _json(value: dict[str, Any]) -> str:
-    return orjson.dumps(value).replace(b"\\u0000", b"\\ufffd").decode()
 
 
 class NeedsExclusiveLock(Exception):
@@ -228,7 +224,7 @@ class PersonResolver:
             "AS t(u, p, i, c)",
             self.team_id,
             people,
-            [_json(update.applied_to({})) for update in initial],
+            [jsonb_text(update.applied_to({})) for update in initial],
             [update.identified for update in initial],
             [self.new_persons[p] for p in people],
         )
@@ -249,8 +245,8 @@ class PersonResolver:
             UPDATE_PERSONS,
             self.team_id,
             people,
-            [_json(updates[p].once) for p in people],
-            [_json(updates[p].set_values()) for p in people],
+            [jsonb_text(updates[p].once) for p in people],
+            [jsonb_text(updates[p].set_values()) for p in people],
             [orjson.dumps(updates[p].removed_keys()).decode() for p in people],
             [updates[p].identified for p in people],
         )

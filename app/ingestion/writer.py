@@ -13,9 +13,7 @@ from __future__ import annotations
 import uuid as uuid_lib
 from typing import Any
 
-import orjson
-
-from app.ingestion.events import CapturedEvent
+from app.ingestion.events import CapturedEvent, jsonb_text
 
 INSERT_EVENTS = """
 INSERT INTO events
@@ -28,7 +26,7 @@ ON CONFLICT (team_id, uuid) DO NOTHING
 
 
 def batch_document(events: list[CapturedEvent], persons: dict[str, uuid_lib.UUID]) -> str:
-    """The rows as JSON text (jsonb can't hold NUL, so an escaped one becomes U+FFFD)."""
+    """The rows as one JSON document for `jsonb_to_recordset`."""
     rows = [
         {
             "u": e.uuid,
@@ -42,8 +40,7 @@ def batch_document(events: list[CapturedEvent], persons: dict[str, uuid_lib.UUID
         }
         for e in events
     ]
-    # default=str: person ids read back from Postgres are asyncpg's own UUID type.
-    return orjson.dumps(rows, default=str).replace(b"\\u0000", b"\\ufffd").decode()
+    return jsonb_text(rows)
 
 
 async def insert_events(
