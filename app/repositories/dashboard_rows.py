@@ -11,8 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
-    ColumnElement,
     Integer,
     Select,
     and_,
@@ -26,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.models import (
-    AccessControl,
     Dashboard,
     DashboardText,
     DashboardTile,
@@ -35,12 +32,10 @@ from app.models import (
     SharingConfiguration,
     User,
 )
+from app.repositories import viewer_access
 from app.repositories.insights import Viewer
+from app.repositories.viewer_access import TEAM, VIEWER
 
-TEAM = bindparam("team_id", type_=Integer)
-VIEWER = bindparam("viewer_id", type_=Integer)
-MEMBERSHIP = bindparam("membership_id", type_=Integer)
-IS_ADMIN = bindparam("is_admin", type_=Boolean)
 Creator = aliased(User, name="dashboard_creator")
 
 
@@ -64,29 +59,7 @@ class DashboardRow:
     default_level: str | None
 
 
-def _rule(member: bool) -> ColumnElement[Any]:
-    who = (
-        AccessControl.organization_member_id == MEMBERSHIP
-        if member
-        else AccessControl.organization_member_id.is_(None)
-    )
-    return (
-        select(AccessControl.access_level)
-        .where(
-            AccessControl.team_id == TEAM,
-            AccessControl.resource == "dashboard",
-            AccessControl.resource_id == func.cast(Dashboard.id, AccessControl.resource_id.type),
-            who,
-        )
-        .scalar_subquery()
-    )
-
-
-VISIBLE = or_(
-    IS_ADMIN,
-    Dashboard.created_by_id == VIEWER,
-    func.coalesce(_rule(member=True), _rule(member=False), "editor") != "none",
-)
+VISIBLE = viewer_access.visible("dashboard", Dashboard.id, Dashboard.created_by_id)
 ROWS = (
     select(
         Dashboard,
@@ -107,8 +80,8 @@ ROWS = (
         )
         .exists()
         .label("is_shared"),
-        _rule(member=True).label("member_level"),
-        _rule(member=False).label("default_level"),
+        viewer_access.rule_level("dashboard", Dashboard.id, member=True).label("member_level"),
+        viewer_access.rule_level("dashboard", Dashboard.id, member=False).label("default_level"),
     )
     .outerjoin(Creator, Creator.id == Dashboard.created_by_id)
     .where(Dashboard.team_id == TEAM, VISIBLE)

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
     Integer,
     Select,
@@ -29,8 +28,10 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.models import AccessControl, Dashboard, DashboardTile, Insight, InsightViewed, User
+from app.models import Dashboard, DashboardTile, Insight, InsightViewed, User
 from app.models.base import utcnow
+from app.repositories import viewer_access
+from app.repositories.viewer_access import TEAM, VIEWER
 
 Creator = aliased(User, name="creator")
 Modifier = aliased(User, name="modifier")
@@ -60,10 +61,6 @@ class InsightRow:
 
 # Statements are built once with bound parameters (building SQLAlchemy constructs per request costs
 # more than running them); each execution passes `_params(team_id, viewer)`.
-TEAM = bindparam("team_id", type_=Integer)
-VIEWER = bindparam("viewer_id", type_=Integer)
-MEMBERSHIP = bindparam("membership_id", type_=Integer)
-IS_ADMIN = bindparam("is_admin", type_=Boolean)
 
 
 def _params(team_id: int, viewer: Viewer, **extra: Any) -> dict[str, Any]:
@@ -94,25 +91,6 @@ def _tiles_column() -> ColumnElement[Any]:
     )
 
 
-def _rule_column(member: bool) -> ColumnElement[Any]:
-    """The viewer's own rule on the insight (`member`), or the insight's default rule."""
-    condition = (
-        AccessControl.organization_member_id == MEMBERSHIP
-        if member
-        else AccessControl.organization_member_id.is_(None)
-    )
-    return (
-        select(AccessControl.access_level)
-        .where(
-            AccessControl.team_id == TEAM,
-            AccessControl.resource == "insight",
-            AccessControl.resource_id == func.cast(Insight.id, AccessControl.resource_id.type),
-            condition,
-        )
-        .scalar_subquery()
-    )
-
-
 def _viewed_column() -> ColumnElement[Any]:
     return (
         select(InsightViewed.last_viewed_at)
@@ -125,12 +103,7 @@ def _viewed_column() -> ColumnElement[Any]:
     )
 
 
-# Hide insights whose applicable rule for the viewer is `none` (creators and admins see all).
-VISIBLE = or_(
-    IS_ADMIN,
-    Insight.created_by_id == VIEWER,
-    func.coalesce(_rule_column(member=True), _rule_column(member=False), "editor") != "none",
-)
+VISIBLE = viewer_access.visible("insight", Insight.id, Insight.created_by_id)
 ROWS = (
     select(
         Insight,
@@ -138,8 +111,8 @@ ROWS = (
         Modifier,
         _tiles_column().label("tiles"),
         _viewed_column().label("last_viewed_at"),
-        _rule_column(member=True).label("member_level"),
-        _rule_column(member=False).label("default_level"),
+        viewer_access.rule_level("insight", Insight.id, member=True).label("member_level"),
+        viewer_access.rule_level("insight", Insight.id, member=False).label("default_level"),
     )
     .outerjoin(Creator, Creator.id == Insight.created_by_id)
     .outerjoin(Modifier, Modifier.id == Insight.last_modified_by_id)
