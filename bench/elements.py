@@ -29,7 +29,7 @@ from app.db import create_engine, create_sessionmaker
 from app.main import create_app
 from app.services import identity as identity_service
 from app.settings import Settings
-from bench.common import DEMO_END, demo_database, p50, p95, timed
+from bench.common import DEMO_END, demo_database, p50, p95, timed_side_by_side
 
 
 def shapes() -> dict[str, dict[str, str]]:
@@ -89,7 +89,6 @@ async def measure(url: str, repeat: int, redis_url: str) -> list[tuple[str, ...]
                     response.raise_for_status()
                     statements[:] = [s for s in captured if "elements_chain" in s[0]]  # noqa: B023
 
-                endpoint_times = await timed(endpoint, repeat)
                 body = (await client.get(path, params=params, headers=headers)).json()
                 found = len(body["results"] if isinstance(body, dict) else body)
 
@@ -97,7 +96,7 @@ async def measure(url: str, repeat: int, redis_url: str) -> list[tuple[str, ...]
                     for statement, parameters in statements:  # noqa: B023
                         await direct.fetch(statement, *parameters)
 
-                bare_times = await timed(bare, repeat)
+                endpoint_times, bare_times = await timed_side_by_side(endpoint, bare, repeat)
                 rows.append(
                     (
                         name,

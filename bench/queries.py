@@ -4,8 +4,8 @@
 
 For each dataset size (the demo dataset over 90 days, loaded through the ingestion pipeline and kept
 between runs), each query shape runs `--repeat` times through the engine (`prepare_query` +
-`run`: normalize, compile, execute, shape) and then its captured statements run directly on an
-asyncpg connection. Prints p50/p95 of both and the engine's overhead ratio (engine p50 / direct p50).
+`run`: normalize, compile, execute, shape) alternating with its captured statements run directly on
+an asyncpg connection. Prints p50/p95 of both and the engine's overhead ratio (engine p50 / direct p50).
 `--kinds` picks shape groups (`trends` here; `bench/queries_funnels.py` adds funnels, retention, paths).
 """
 
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.db import create_engine
 from app.query.api import TeamContext, parse_query, prepare_query
 from app.settings import Settings
-from bench.common import DEMO_END, demo_database, p50, p95, timed
+from bench.common import DEMO_END, demo_database, p50, p95, timed_side_by_side
 
 PAGEVIEWS = {"kind": "EventsNode", "event": "$pageview"}
 LAST_30_DAYS = {"date_from": "-30d"}
@@ -85,7 +85,7 @@ async def measure(
                 async with engine.connect() as connection:
                     await prepared.run(connection)  # noqa: B023 - awaited within the iteration
 
-            engine_times = await timed(through_engine, repeat)
+            await through_engine()  # captures the statements to run directly
             statements = list(captured)
 
             async def directly() -> None:
@@ -95,7 +95,7 @@ async def measure(
                     for statement, parameters in statements:  # noqa: B023 - awaited within the iteration
                         await direct.fetch(statement, *parameters)
 
-            direct_times = await timed(directly, repeat)
+            engine_times, direct_times = await timed_side_by_side(through_engine, directly, repeat)
             rows.append(
                 (
                     name,

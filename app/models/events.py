@@ -2,6 +2,12 @@
 
 `person_id` is always the event's *current* person: ingestion rewrites it when persons merge, so
 queries never need to join `person_distinct_ids`.
+
+Promoted properties (PostHog's "materialized columns"): a few short, low-cardinality properties that
+breakdowns and filters use most are also stored as generated columns and carried in the event+time
+index, so those queries run as index-only scans instead of reading each event's JSON from the table
+(bench/event_indexes.py). The compiler reads them through `app.query.sql.prop_text`; a generated
+column is by definition equal to `properties ->> key`, so results cannot differ.
 """
 
 from __future__ import annotations
@@ -10,11 +16,26 @@ import uuid as uuid_lib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Integer, PrimaryKeyConstraint, Text, func, text
+from sqlalchemy import Computed, DateTime, Index, Integer, PrimaryKeyConstraint, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
+
+# Event property → generated column. Longer values (URLs, paths) stay out: they would widen the
+# index every events scan reads.
+PROMOTED_PROPERTIES = {
+    "$browser": "mat_browser",
+    "$os": "mat_os",
+    "$device_type": "mat_device_type",
+    "$geoip_country_code": "mat_geoip_country_code",
+}
+INDEXED_COLUMNS = ["person_id", *PROMOTED_PROPERTIES.values()]
+
+
+def _promoted(key: str) -> Mapped[str | None]:
+    # The key is a constant of this module, never user input.
+    return mapped_column(Text, Computed(f"properties ->> '{key}'", persisted=True), nullable=True)
 
 
 class Event(Base):
@@ -22,13 +43,14 @@ class Event(Base):
     __table_args__ = (
         # The uuid makes ingestion idempotent per project (an SDK retry is stored once).
         PrimaryKeyConstraint("team_id", "uuid"),
-        # person_id included: person-level maths run as index-only scans.
+        # person_id and the promoted properties included: person-level maths, and breakdowns and
+        # filters on promoted properties, run as index-only scans.
         Index(
             "ix_events_team_event_timestamp",
             "team_id",
             "event",
             "timestamp",
-            postgresql_include=["person_id"],
+            postgresql_include=INDEXED_COLUMNS,
         ),
         Index("ix_events_team_timestamp", "team_id", "timestamp"),
         # Person merges rewrite the merged person's events.
@@ -49,3 +71,7 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.now()
     )
+    mat_browser: Mapped[str | None] = _promoted("$browser")
+    mat_os: Mapped[str | None] = _promoted("$os")
+    mat_device_type: Mapped[str | None] = _promoted("$device_type")
+    mat_geoip_country_code: Mapped[str | None] = _promoted("$geoip_country_code")

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from app.models.events import Event
+from app.models.events import PROMOTED_PROPERTIES, Event
 from app.models.persons import Person
 
 EVENTS = Event.__table__.alias("e")
@@ -45,6 +45,9 @@ def prop_json(source: str, key: str) -> ColumnElement[Any]:
 
 
 def prop_text(source: str, key: str) -> ColumnElement[str]:
+    """`properties ->> key`; for a promoted event property, its generated column (same value)."""
+    if source != "person" and (column := PROMOTED_PROPERTIES.get(key)) is not None:
+        return EVENTS.c[column]
     table = PERSONS if source == "person" else EVENTS
     return table.c.properties.op("->>", return_type=Text)(literal(key, String))
 
