@@ -129,3 +129,25 @@ def test_user_input_is_only_ever_bound(name: str) -> None:
     assert "zq" not in sql
     flat = [p for value in params for p in (value if isinstance(value, list) else [value])]
     assert any(isinstance(p, str) and MARK in p for p in flat)
+
+
+@pytest.mark.parametrize(
+    ("series", "breakdown", "reads_uuid"),
+    [
+        ([{"kind": "EventsNode", "event": "a"}, {"kind": "EventsNode", "event": "b"}], None, False),
+        ([{"kind": "EventsNode", "event": "a"}, *events("b")], None, True),  # a step with a filter
+        ([{"kind": "EventsNode", "event": "a"}, {"kind": "EventsNode"}], None, True),  # any event
+        ([{"kind": "EventsNode", "event": "a"}, {"kind": "ActionsNode", "id": 7}], None, True),
+        ([{"kind": "EventsNode", "event": "a"}, {"kind": "EventsNode", "event": "b"}], "$browser", True),
+    ],
+)
+def test_funnel_rows_read_the_uuid_only_when_same_instant_rows_can_differ(
+    series: list[dict[str, Any]], breakdown: str | None, reads_uuid: bool
+) -> None:
+    query = {
+        "kind": "FunnelsQuery",
+        "series": series,
+        "breakdownFilter": {"breakdown": breakdown} if breakdown else None,
+    }
+    sql, _ = compiled(query, funnel_sql.steps_statement)
+    assert ("e.uuid" in sql) is reads_uuid

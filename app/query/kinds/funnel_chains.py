@@ -1,6 +1,7 @@
 """Funnel progress per entry, and the best entry per run: one sort, then binary searches in arrays.
 
-Rows of a run are numbered in (timestamp, first step matched, uuid) order; "after a row" means a
+Rows of a run are numbered in (timestamp, first step matched, uuid) order (no uuid when ties are
+interchangeable, `funnel_rows.ties_are_interchangeable`); "after a row" means a
 higher position, so a row never serves two steps and same-timestamp rows chain in funnel order.
 Each run becomes one row of sorted arrays: `times` (the timestamp at each position) and, per step
 and exclusion, the positions of the rows matching it. Then, per entry, each step is one
@@ -68,7 +69,7 @@ def _arrays(spec: FunnelSpec, n: int, part: Partitioned) -> Subquery:
     and for unordered funnels any step's) rows."""
     t = part.table
     keys = [t.c[k] for k in part.keys]
-    order = [t.c.ts, t.c.first_step.asc().nulls_last(), t.c.uuid]
+    order = [t.c.ts, t.c.first_step.asc().nulls_last(), *([t.c.uuid] if "uuid" in t.c else [])]
     numbered = select(
         *t.c, cast(func.row_number().over(partition_by=keys, order_by=order), Integer).label("position")
     ).subquery("funnel_numbered")

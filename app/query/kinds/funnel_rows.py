@@ -3,8 +3,9 @@
 `rows()` is one row per event of an actor that matches a step or an exclusion (for strict funnels,
 every event of the actor, since any event in between breaks the order), with columns:
 
-    pid, ts, uuid, s0..s{n-1} (matches step i), x0.. (matches exclusion e),
-    first_step (the lowest step matched, NULL for other events), bv (breakdown value, text[]), bv_set
+    pid, ts, uuid (unless `ties_are_interchangeable`), s0..s{n-1} (matches step i),
+    x0.. (matches exclusion e), first_step (the lowest step matched, NULL for other events),
+    bv (breakdown value, text[]), bv_set
 
 `partitioned()` turns them into the rows of independent funnel runs (`Partitioned.keys`):
 - no breakdown, first_touch, last_touch: one run per actor (the value is attributed from the actor's
@@ -70,6 +71,22 @@ def _prefilter(ir: QueryIR, ctx: source.CompileContext) -> ColumnElement[bool] |
     return EVENTS.c.event == any_(literal(sorted(names), ARRAY(Text)))
 
 
+def ties_are_interchangeable(ir: QueryIR) -> bool:
+    """Whether a run's rows at the same (timestamp, first step) are interchangeable, so numbering
+    them needs no uuid tie-break (only the events heap holds the uuid: reading it is most of a
+    funnel's scan, which is otherwise index-only).
+
+    So when every step and exclusion matches by event name alone and there is no breakdown: a row's
+    flags are then a function of its event name, and equal first steps mean equal names (first step
+    i: the event is step i's). Rows matching no step sort after the step rows at their timestamp,
+    where their order among themselves changes no position of a step row.
+    """
+    spec = spec_of(ir)
+    entities = [*ir.series, *(e.entity for e in spec.exclusions)]
+    by_name = all(e.kind == "events" and e.event is not None and e.properties.empty for e in entities)
+    return by_name and ir.breakdown is None
+
+
 def rows(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Subquery:
     spec = spec_of(ir)
     steps = [source.series_match(s, ctx) for s in ir.series]
@@ -80,10 +97,11 @@ def rows(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Subquer
             where.append(prefilter)
         where.append(or_(*steps, *exclusions))
     first_step = func.least(*(case((matches, literal(i)), else_=None) for i, matches in enumerate(steps)))
+    tie_break = [] if ties_are_interchangeable(ir) else [EVENTS.c.uuid.label("uuid")]
     columns: list[ColumnElement[Any]] = [
         EVENTS.c.person_id.label("pid"),
         EVENTS.c.timestamp.label("ts"),
-        EVENTS.c.uuid.label("uuid"),
+        *tie_break,
         *(func.coalesce(m, false()).label(step(i)) for i, m in enumerate(steps)),
         *(func.coalesce(m, false()).label(exclusion(e)) for e, m in enumerate(exclusions)),
         first_step.label("first_step"),

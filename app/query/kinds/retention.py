@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,12 +29,15 @@ from sqlalchemy import (
     Select,
     String,
     Subquery,
-    and_,
     cast,
     extract,
+    false,
     func,
     literal,
+    not_,
+    null,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -202,33 +206,61 @@ def returns_are_cohorts(spec: RetentionSpec) -> bool:
 
 
 def statement(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Select[Any]:
-    """Rows (bv, start, k, actors): actors of cohort `start` seen in its k-th period (k=0: all of them).
-    Cumulative: rows (bv, start, k, actors) where k is each actor's *last* return period."""
+    """Rows (bv, starts, returns, actors): how many actors share one pattern of cohort periods
+    (`starts`) and returning periods (`returns`; NULL when they are the cohorts' own) per value.
+
+    Each actor's periods become arrays in one hashed pass, and actors with the same pattern are
+    counted together; pairing cohorts with later returns then happens per pattern (`_cells`). A join
+    of cohorts with returns on the actor sorted both sides instead: measured 3x the time.
+    """
     spec = spec_of(ir)
     found = periods(spec, rng)
     cohorts = _cohorts(ir, ctx, rng, found)
-    returns = (
-        select(cohorts.c.pid, cohorts.c.bv, cohorts.c.start.label("period")).subquery("returns")
-        if returns_are_cohorts(spec)
-        else _returns(ir, ctx, rng, found)
-    )
-    later = and_(
-        returns.c.pid == cohorts.c.pid, returns.c.bv == cohorts.c.bv, returns.c.period > cohorts.c.start
-    )
-    offset = (returns.c.period - cohorts.c.start).label("k")
-    keys = [cohorts.c.pid, cohorts.c.bv, cohorts.c.start]
-    pairs = union_all(
-        select(*keys, literal(0).label("k")),
-        select(*keys, offset).select_from(cohorts.join(returns, later)),
-    ).subquery("appearances")
-    if spec.cumulative:
-        pairs = (
-            select(pairs.c.pid, pairs.c.bv, pairs.c.start, func.max(pairs.c.k).label("k"))
-            .group_by(pairs.c.pid, pairs.c.bv, pairs.c.start)
-            .subquery("last_appearances")
+    if returns_are_cohorts(spec):
+        per_actor = (
+            select(cohorts.c.bv, func.array_agg(cohorts.c.start).label("starts"))
+            .group_by(cohorts.c.pid, cohorts.c.bv)
+            .subquery("per_actor")
         )
-    groups = [pairs.c.bv, pairs.c.start, pairs.c.k]
-    return select(*groups, func.count().label("actors")).group_by(*groups)
+        return select(
+            per_actor.c.bv, per_actor.c.starts, null().label("returns"), func.count().label("actors")
+        ).group_by(per_actor.c.bv, per_actor.c.starts)
+    returns = _returns(ir, ctx, rng, found)
+    periods_of = union_all(
+        select(cohorts.c.pid, cohorts.c.bv, cohorts.c.start.label("period"), true().label("is_start")),
+        select(returns.c.pid, returns.c.bv, returns.c.period, false()),
+    ).subquery("periods_of")
+    per_actor = (
+        select(
+            periods_of.c.bv,
+            func.array_agg(periods_of.c.period).filter(periods_of.c.is_start).label("starts"),
+            func.array_agg(periods_of.c.period).filter(not_(periods_of.c.is_start)).label("returns"),
+        )
+        .group_by(periods_of.c.pid, periods_of.c.bv)
+        .subquery("per_actor")
+    )
+    keys = [per_actor.c.bv, per_actor.c.starts, per_actor.c.returns]
+    return select(*keys, func.count().label("actors")).where(per_actor.c.starts.is_not(None)).group_by(*keys)
+
+
+def _cells(spec: RetentionSpec, rows: Sequence[Any]) -> dict[str, dict[tuple[int, int], int]]:
+    """Per value, (cohort index, k) → actors seen in the cohort's k-th period (k=0: all of them).
+    Cumulative: k is each actor's *last* return period (0 when they never came back)."""
+    per_value: dict[str, dict[tuple[int, int], int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        cells, n = per_value[row.bv], int(row.actors)
+        returns = row.starts if row.returns is None else row.returns
+        for start in row.starts:
+            if not 0 <= start < spec.total_intervals:
+                continue
+            later = [period - start for period in returns if period > start]
+            if spec.cumulative:
+                cells[(start, max(later, default=0))] += n
+                continue
+            cells[(start, 0)] += n
+            for k in later:
+                cells[(start, k)] += n
+    return per_value
 
 
 def _date(start: datetime, timezone: str) -> str:
@@ -258,10 +290,7 @@ async def run(connection: AsyncConnection, plan: Plan) -> dict[str, Any]:
     ir = plan.ir
     spec = spec_of(ir)
     found = periods(spec, plan.range)
-    per_value: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
-    for row in await execute.fetch_all(connection, statement(ir, plan.ctx, plan.range)):
-        if 0 <= row.start < spec.total_intervals:
-            per_value[row.bv][(int(row.start), int(row.k))] = int(row.actors)
+    per_value = _cells(spec, await execute.fetch_all(connection, statement(ir, plan.ctx, plan.range)))
     if ir.breakdown is None:
         return {"results": _rows(spec, found, per_value.get("", {}))}
     # Cohort sizes; cumulative rows hold each actor once, under their last return.
