@@ -211,7 +211,7 @@ def statement(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Se
 
     Each actor's periods become arrays in one hashed pass, and actors with the same pattern are
     counted together; pairing cohorts with later returns then happens per pattern (`_cells`). A join
-    of cohorts with returns on the actor sorted both sides instead: measured 3x the time.
+    of cohorts with returns on the actor sorted both sides instead (bench/queries_funnels.py).
     """
     spec = spec_of(ir)
     found = periods(spec, rng)
