@@ -217,6 +217,7 @@ class TestAgainstOracle:
             ("week", 5, "retention_first_ever_occurrence"),
             ("month", 4, "retention_first_time"),
             ("hour", 24, "retention_recurring"),
+            ("day", 70, "retention_recurring"),  # periods past the first 62-bit mask word
         ],
     )
     async def test_random(self, db: Harness, tz: str, period: str, total: int, retention_type: str) -> None:
@@ -263,6 +264,42 @@ class TestAgainstOracle:
         starts = oracle.starts(spec, NOW)
         assert [r["label"] for r in body["results"]] == [f"{period.capitalize()} {i}" for i in range(total)]
         assert body["results"][0]["date"].startswith(starts[0].strftime("%Y-%m-%dT%H"))
+
+    @pytest.mark.parametrize("cumulative", [False, True])
+    async def test_returning_to_the_target_event_over_many_periods(
+        self, db: Harness, cumulative: bool
+    ) -> None:
+        rng = random.Random(70)
+        persons = [uuid.uuid4() for _ in range(40)]
+        events = [
+            EventRow(
+                event="$pageview",
+                timestamp=NOW - timedelta(days=75) * rng.random(),
+                person=rng.choice(persons),
+            )
+            for _ in range(900)
+        ]
+        await db.seed(events)
+        query = retention(
+            period="Day",
+            totalIntervals=70,
+            targetEntity=entity("$pageview"),
+            returningEntity=entity("$pageview"),
+            cumulative=cumulative,
+        )
+        spec = oracle.Retention(
+            target=lambda e: e.event == "$pageview",
+            target_kind=lambda e: e.event == "$pageview",
+            returning=lambda e: e.event == "$pageview",
+            period="day",
+            total=70,
+            retention_type="retention_recurring",
+            tz="UTC",
+            cumulative=cumulative,
+        )
+        expected = oracle.table(spec, events, NOW)[""]
+        assert grid(await db.run(query)) == expected
+        assert expected[65][1] > 0  # returns within the second mask word
 
     @pytest.mark.parametrize("cumulative", [False, True])
     async def test_random_breakdown(self, db: Harness, cumulative: bool) -> None:

@@ -24,18 +24,20 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
+    BigInteger,
     ColumnElement,
     Integer,
     Select,
     String,
     Subquery,
+    and_,
     cast,
     extract,
     false,
     func,
     literal,
     not_,
-    null,
+    or_,
     select,
     true,
     union_all,
@@ -205,54 +207,81 @@ def returns_are_cohorts(spec: RetentionSpec) -> bool:
     return spec.retention_type == "retention_recurring" and same_events and spec.minimum_occurrences <= 1
 
 
-def statement(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Select[Any]:
-    """Rows (bv, starts, returns, actors): how many actors share one pattern of cohort periods
-    (`starts`) and returning periods (`returns`; NULL when they are the cohorts' own) per value.
+WORD_BITS = 62  # periods per bigint mask word: shifts stay clear of the sign bit
 
-    Each actor's periods become arrays in one hashed pass, and actors with the same pattern are
+
+def _mask_words(period: ColumnElement[Any], where: ColumnElement[bool], total: int, prefix: str) -> list[Any]:
+    """An actor's periods as bitmasks: word w has bit i set for period w * WORD_BITS + i."""
+    words = []
+    for w in range(-(-total // WORD_BITS)):
+        low = w * WORD_BITS
+        bit = literal(1, BigInteger).op("<<")(period - low)
+        in_word = and_(where, period >= low, period < min(low + WORD_BITS, total))
+        words.append(func.coalesce(func.bit_or(bit).filter(in_word), 0).label(f"{prefix}{w}"))
+    return words
+
+
+def statement(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Select[Any]:
+    """Rows (bv, s0.., r0.., actors): how many actors share one pattern of cohort periods (bitmask
+    words `s…`) and returning periods (`r…`; absent when returns are the cohorts themselves).
+
+    Each actor's periods become bitmasks in one hashed pass, and actors with the same pattern are
     counted together; pairing cohorts with later returns then happens per pattern (`_cells`). A join
-    of cohorts with returns on the actor sorted both sides instead (bench/queries_funnels.py).
+    of cohorts with returns on the actor sorted both sides instead, and arrays per actor made the
+    hash spill (bench/queries_funnels.py).
     """
     spec = spec_of(ir)
     found = periods(spec, rng)
     cohorts = _cohorts(ir, ctx, rng, found)
+    total = spec.total_intervals
     if returns_are_cohorts(spec):
         per_actor = (
-            select(cohorts.c.bv, func.array_agg(cohorts.c.start).label("starts"))
+            select(cohorts.c.bv, *_mask_words(cohorts.c.start, true(), total, "s"))
             .group_by(cohorts.c.pid, cohorts.c.bv)
             .subquery("per_actor")
         )
-        return select(
-            per_actor.c.bv, per_actor.c.starts, null().label("returns"), func.count().label("actors")
-        ).group_by(per_actor.c.bv, per_actor.c.starts)
-    returns = _returns(ir, ctx, rng, found)
-    periods_of = union_all(
-        select(cohorts.c.pid, cohorts.c.bv, cohorts.c.start.label("period"), true().label("is_start")),
-        select(returns.c.pid, returns.c.bv, returns.c.period, false()),
-    ).subquery("periods_of")
-    per_actor = (
-        select(
-            periods_of.c.bv,
-            func.array_agg(periods_of.c.period).filter(periods_of.c.is_start).label("starts"),
-            func.array_agg(periods_of.c.period).filter(not_(periods_of.c.is_start)).label("returns"),
+    else:
+        returns = _returns(ir, ctx, rng, found)
+        periods_of = union_all(
+            select(cohorts.c.pid, cohorts.c.bv, cohorts.c.start.label("period"), true().label("is_start")),
+            select(returns.c.pid, returns.c.bv, returns.c.period, false()),
+        ).subquery("periods_of")
+        period, is_start = periods_of.c.period, periods_of.c.is_start
+        per_actor = (
+            select(
+                periods_of.c.bv,
+                *_mask_words(period, is_start, total, "s"),
+                *_mask_words(period, not_(is_start), total, "r"),
+            )
+            .group_by(periods_of.c.pid, periods_of.c.bv)
+            .subquery("per_actor")
         )
-        .group_by(periods_of.c.pid, periods_of.c.bv)
-        .subquery("per_actor")
-    )
-    keys = [per_actor.c.bv, per_actor.c.starts, per_actor.c.returns]
-    return select(*keys, func.count().label("actors")).where(per_actor.c.starts.is_not(None)).group_by(*keys)
+    keys = list(per_actor.c)
+    in_a_cohort = or_(*(c != 0 for c in keys if c.name.startswith("s")))
+    return select(*keys, func.count().label("actors")).where(in_a_cohort).group_by(*keys)
+
+
+def _periods(row: Any, prefix: str, words: int) -> list[int]:
+    found = []
+    for w in range(words):
+        mask = row._mapping[f"{prefix}{w}"]
+        while mask:
+            lowest = mask & -mask
+            found.append(w * WORD_BITS + lowest.bit_length() - 1)
+            mask ^= lowest
+    return found
 
 
 def _cells(spec: RetentionSpec, rows: Sequence[Any]) -> dict[str, dict[tuple[int, int], int]]:
     """Per value, (cohort index, k) → actors seen in the cohort's k-th period (k=0: all of them).
     Cumulative: k is each actor's *last* return period (0 when they never came back)."""
+    words = -(-spec.total_intervals // WORD_BITS)
     per_value: dict[str, dict[tuple[int, int], int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
         cells, n = per_value[row.bv], int(row.actors)
-        returns = row.starts if row.returns is None else row.returns
-        for start in row.starts:
-            if not 0 <= start < spec.total_intervals:
-                continue
+        starts = _periods(row, "s", words)
+        returns = starts if returns_are_cohorts(spec) else _periods(row, "r", words)
+        for start in starts:
             later = [period - start for period in returns if period > start]
             if spec.cumulative:
                 cells[(start, max(later, default=0))] += n
