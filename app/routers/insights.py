@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from app.csv_export import csv_response, wants_csv
@@ -14,12 +14,13 @@ from app.pagination import PageDep, paginated
 from app.ratelimit import enforce_analytics_limit
 from app.responses import JSONResponse
 from app.routers.common import FormatParam, ViewerDep, json_object
+from app.routers.gated import GatedRouter
 from app.schemas import insights as serializers
 from app.schemas.generated.insights import Insight, InsightsPage, InsightWrite
 from app.services import insight_lists, insight_queries, insights
 from app.services.insight_queries import RunContext
 
-router = APIRouter(prefix="/insights", tags=["insights"])
+router = GatedRouter(prefix="/insights", tags=["insights"])
 READ, WRITE = [require_scope("insight:read")], [require_scope("insight:write")]
 CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV (format=csv)"}
 InsightRef = Annotated[str, "insight id or short_id"]
