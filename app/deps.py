@@ -96,11 +96,7 @@ async def project_access(request: Request, auth: AuthContext, session: AsyncSess
     """The project named by `:project_id` / `:environment_id` (an id or `@current`), if the key may use
     it, with the user's membership; remembered with the key (see `app.principals`)."""
     raw = request.path_params.get("project_id") or request.path_params.get("environment_id", "")
-    access = auth.principal.projects.get(raw)
-    if access is None:
-        access = await _load_access(session, auth, raw)
-        auth.principal.projects[raw] = access
-    return access
+    return await auth.principal.load_project(raw, lambda: _load_access(session, auth, raw))
 
 
 async def get_project_access(request: Request, auth: AuthDep, session: SessionDep) -> ProjectAccess:
