@@ -128,7 +128,7 @@ async def retrieve_insight(
     format: FormatParam = None,
 ) -> Response:
     project, viewer = reader.project, reader.viewer
-    row = await insights.get_row(session, project, viewer, insight_id)
+    row = await insights.read_row(execution.engine, project, viewer, insight_id)
     # Variables only affect HogQL queries, which insights here never hold; still validated as PostHog does.
     json_object(variables_override, "variables_override")
     filters, tile = await insight_queries.dashboard_context(
