@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -67,9 +68,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tokens = TokenCache(app.state.sessionmaker)
         # One context per process: its result cache holds the in-process single-flight table.
         app.state.execution = build_context(engine, redis, queue, settings)
+        # Everything built so far (routes, models, validators, SQLAlchemy's caches) lives as long as
+        # the process, yet each full garbage collection walked it all: 130-290 ms pauses every few
+        # seconds under load, stalling every request in flight (the p99 of cached reads). Frozen,
+        # collections only walk what requests allocate. Unfrozen at shutdown, so apps started and
+        # stopped within one process (tests) leave nothing uncollectable behind.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             await queue.aclose()
             await redis.aclose()
             await engine.dispose()
