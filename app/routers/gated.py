@@ -20,9 +20,12 @@ from starlette.types import Scope
 
 
 class GatedRouter(APIRouter):
-    def __init__(self, *, prefix: str, **kwargs: Any) -> None:
+    """`gate`: the path prefix that all routes share when it isn't the router's own `prefix` (a router
+    whose routers are included with it)."""
+
+    def __init__(self, *, prefix: str = "", gate: str | None = None, **kwargs: Any) -> None:
         super().__init__(prefix=prefix, **kwargs)
-        literal = prefix.split("{", 1)[0].rstrip("/")
+        literal = (prefix if gate is None else gate).split("{", 1)[0].rstrip("/")
         self._gate = literal + "/" if literal else None
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
