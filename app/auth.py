@@ -77,8 +77,8 @@ async def authenticate(request: Request, session: AsyncSession, cache: Principal
         raise NotAuthenticated(headers={"WWW-Authenticate": "Bearer"})
     value, source = presented
     secure_value = hash_key_value(value)
-    principal = cache.get(secure_value)
-    if principal is None:
+
+    async def load() -> Principal:
         row = await identity.key_with_user(session, secure_value)
         if row is None:
             raise AuthenticationFailed(
@@ -87,7 +87,9 @@ async def authenticate(request: Request, session: AsyncSession, cache: Principal
             )
         for loaded in row:
             session.expunge(loaded)
-        principal = cache.put(secure_value, *row)
+        return cache.put(secure_value, *row)
+
+    principal = await cache.load(secure_value, load)
     now = utcnow()
     last_used = principal.key.last_used_at
     if last_used is None or now - last_used > LAST_USED_RESOLUTION:

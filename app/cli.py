@@ -27,6 +27,11 @@ from app.settings import Settings
 from app.supervisor import api_command, supervise, worker_command
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+# One Python process uses one core, and the API is CPU-bound on cheap reads (a cached insight read
+# is almost all Python), so one process leaves a second core to Postgres and Redis at best. Two,
+# like the Dockerfile: more cost memory and database connections (DB_POOL_SIZE, twice for bursts,
+# each; two processes and the worker stay under Postgres' default 100 connections).
+DEFAULT_API_WORKERS = min(2, os.cpu_count() or 1)
 err = Console(stderr=True)
 
 
@@ -71,7 +76,9 @@ def _prepare(settings: Settings, *, redis: bool) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port for the API.")] = 8000,
-    workers: Annotated[int, typer.Option(help="API worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="API worker processes (default: 2, or 1 on a single-core machine).")
+    ] = DEFAULT_API_WORKERS,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Do not start the arq worker.")] = False,
 ) -> None:
     """Run the API and one arq worker (embedded Postgres and Valkey unless URLs are set)."""

@@ -92,22 +92,27 @@ def parse_id(raw: str) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID else None
 
 
-async def get_project_access(request: Request, auth: AuthDep, session: SessionDep) -> ProjectAccess:
+async def project_access(request: Request, auth: AuthContext, session: AsyncSession) -> ProjectAccess:
     """The project named by `:project_id` / `:environment_id` (an id or `@current`), if the key may use
     it, with the user's membership; remembered with the key (see `app.principals`)."""
     raw = request.path_params.get("project_id") or request.path_params.get("environment_id", "")
-    access = auth.principal.projects.get(raw)
-    if access is None:
-        access = await _load_access(session, auth, raw)
-        auth.principal.projects[raw] = access
-    return access
+    return await auth.principal.load_project(raw, lambda: _load_access(session, auth, raw))
+
+
+async def get_project_access(request: Request, auth: AuthDep, session: SessionDep) -> ProjectAccess:
+    return await project_access(request, auth, session)
 
 
 ProjectAccessDep = Annotated[ProjectAccess, Depends(get_project_access)]
 
 
-async def get_project(access: ProjectAccessDep, session: SessionDep) -> Project:
+async def attached_project(access: ProjectAccess, session: AsyncSession) -> Project:
+    """The cached (detached, shared) project as this request's own copy, in its session (no SQL)."""
     return await session.merge(access.project, load=False)
+
+
+async def get_project(access: ProjectAccessDep, session: SessionDep) -> Project:
+    return await attached_project(access, session)
 
 
 async def _load_access(session: AsyncSession, auth: AuthContext, raw: str) -> ProjectAccess:

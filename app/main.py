@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from app.observability import ObservabilityMiddleware, configure_logging, metric
 from app.principals import PrincipalCache
 from app.responses import JSONResponse
 from app.routers import GLOBAL_ROUTERS, PROJECT_ROUTERS
+from app.routers.gated import GatedRouter
 from app.settings import Settings, get_settings
 from app.workers.queue import create_queue
 
@@ -67,9 +69,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tokens = TokenCache(app.state.sessionmaker)
         # One context per process: its result cache holds the in-process single-flight table.
         app.state.execution = build_context(engine, redis, queue, settings)
+        # Everything built so far (routes, models, validators, SQLAlchemy's caches) lives as long as
+        # the process, yet each full garbage collection walked it all: 130-290 ms pauses every few
+        # seconds under load, stalling every request in flight (the p99 of cached reads). Frozen,
+        # collections only walk what requests allocate. Unfrozen at shutdown, so apps started and
+        # stopped within one process (tests) leave nothing uncollectable behind.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             await queue.aclose()
             await redis.aclose()
             await engine.dispose()
@@ -85,16 +95,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.principals = PrincipalCache(settings.auth_cache_seconds)
     install_error_handlers(app)
     app.add_route("/metrics", metrics, include_in_schema=False)
+    # The project API first, under one gated router per mount (see app/routers/gated.py): its paths
+    # are most of the traffic, and any other path passes both with two substring tests. No project
+    # route's path can match a global route's, so the order changes no match.
+    for prefix, declare in (
+        ("/api/projects/{project_id}", declare_project_id),
+        ("/api/environments/{environment_id}", declare_environment_id),
+    ):
+        mount = GatedRouter(gate=prefix)
+        for router in PROJECT_ROUTERS:
+            mount.include_router(router, prefix=prefix)
+        app.include_router(mount, dependencies=[Depends(declare)], responses=ERROR_RESPONSES)
     for router in GLOBAL_ROUTERS:
         app.include_router(router, responses=ERROR_RESPONSES)
-    for router in PROJECT_ROUTERS:
-        for prefix, declare in (
-            ("/api/projects/{project_id}", declare_project_id),
-            ("/api/environments/{environment_id}", declare_environment_id),
-        ):
-            app.include_router(
-                router, prefix=prefix, dependencies=[Depends(declare)], responses=ERROR_RESPONSES
-            )
     app.openapi = lambda: openapi_without_422(app)  # type: ignore[method-assign]
     # Added last = outermost: the size limit applies before anything reads the body.
     app.add_middleware(TrailingSlashMiddleware)

@@ -35,6 +35,8 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
+from app.cli import DEFAULT_API_WORKERS
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ["$pageview", "signup", "purchase", "$autocapture", "invite"]
 TARGET_RPS, TARGET_P99_MS = 1500, 50.0
@@ -255,17 +257,9 @@ async def run(args: argparse.Namespace) -> int:
         SITE_URL=f"http://127.0.0.1:{port}",
         LOG_LEVEL=args.log_level,
     )
-    command = [
-        sys.executable,
-        "-m",
-        "app.cli",
-        "serve",
-        "--no-worker",
-        "--port",
-        str(port),
-        "--workers",
-        str(args.workers),
-    ]
+    command = [sys.executable, "-m", "app.cli", "serve", "--no-worker", "--port", str(port)]
+    if args.workers is not None:
+        command += ["--workers", str(args.workers)]
     server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)  # noqa: ASYNC220
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
@@ -319,7 +313,7 @@ async def run(args: argparse.Namespace) -> int:
 
     print(
         f"insights={len(ids)} events={args.events} concurrency={args.concurrency} "
-        f"seconds={args.seconds} api_workers={args.workers}"
+        f"seconds={args.seconds} api_workers={args.workers or f'{DEFAULT_API_WORKERS} (serve default)'}"
     )
     print(
         f"{'scenario':<34}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>7}"
@@ -345,7 +339,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=1, help="API processes (analytics serve --workers)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="API processes (default: what `analytics serve` runs)"
+    )
     parser.add_argument("--log-level", default="warning", help="server LOG_LEVEL (info logs every request)")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--database", default="bench_api")

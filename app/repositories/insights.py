@@ -60,10 +60,10 @@ class InsightRow:
 
 
 # Statements are built once with bound parameters (building SQLAlchemy constructs per request costs
-# more than running them); each execution passes `_params(team_id, viewer)`.
+# more than running them); each execution passes `statement_params(team_id, viewer)`.
 
 
-def _params(team_id: int, viewer: Viewer, **extra: Any) -> dict[str, Any]:
+def statement_params(team_id: int, viewer: Viewer, **extra: Any) -> dict[str, Any]:
     return {
         "team_id": team_id,
         "viewer_id": viewer.user_id,
@@ -73,7 +73,7 @@ def _params(team_id: int, viewer: Viewer, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _tiles_column() -> ColumnElement[Any]:
+def tiles_column() -> ColumnElement[Any]:
     tile = aliased(DashboardTile)
     board = aliased(Dashboard)
     entry = func.jsonb_build_array(tile.id, tile.dashboard_id, board.restriction_level, board.created_by_id)
@@ -91,7 +91,7 @@ def _tiles_column() -> ColumnElement[Any]:
     )
 
 
-def _viewed_column() -> ColumnElement[Any]:
+def viewed_column() -> ColumnElement[Any]:
     return (
         select(InsightViewed.last_viewed_at)
         .where(
@@ -109,8 +109,8 @@ ROWS = (
         Insight,
         Creator,
         Modifier,
-        _tiles_column().label("tiles"),
-        _viewed_column().label("last_viewed_at"),
+        tiles_column().label("tiles"),
+        viewed_column().label("last_viewed_at"),
         viewer_access.rule_level("insight", Insight.id, member=True).label("member_level"),
         viewer_access.rule_level("insight", Insight.id, member=False).label("default_level"),
     )
@@ -118,10 +118,10 @@ ROWS = (
     .outerjoin(Modifier, Modifier.id == Insight.last_modified_by_id)
     .where(Insight.team_id == TEAM)
 )
-_LIVE = Insight.deleted.is_(False)
-BY_ID = ROWS.where(VISIBLE, _LIVE, Insight.id == bindparam("ref_id", type_=Integer))
+LIVE = Insight.deleted.is_(False)
+BY_ID = ROWS.where(VISIBLE, LIVE, Insight.id == bindparam("ref_id", type_=Integer))
 BY_ID_ANY = ROWS.where(VISIBLE, Insight.id == bindparam("ref_id", type_=Integer))
-BY_SHORT_ID = ROWS.where(VISIBLE, _LIVE, Insight.short_id == bindparam("ref", type_=String))
+BY_SHORT_ID = ROWS.where(VISIBLE, LIVE, Insight.short_id == bindparam("ref", type_=String))
 BY_SHORT_ID_ANY = ROWS.where(VISIBLE, Insight.short_id == bindparam("ref", type_=String))
 BY_IDS = ROWS.where(Insight.id.in_(bindparam("ids", expanding=True)))
 
@@ -144,11 +144,11 @@ async def get(
     """By numeric id first, then by short_id (PostHog's lookup order)."""
     if ref.isascii() and ref.isdigit() and int(ref) <= 2**31 - 1:
         by_id = BY_ID_ANY if include_deleted else BY_ID
-        row = (await session.execute(by_id, _params(team_id, viewer, ref_id=int(ref)))).first()
+        row = (await session.execute(by_id, statement_params(team_id, viewer, ref_id=int(ref)))).first()
         if row is not None:
             return _to_row(row)
     by_short_id = BY_SHORT_ID_ANY if include_deleted else BY_SHORT_ID
-    row = (await session.execute(by_short_id, _params(team_id, viewer, ref=ref))).first()
+    row = (await session.execute(by_short_id, statement_params(team_id, viewer, ref=ref))).first()
     return None if row is None else _to_row(row)
 
 
@@ -157,20 +157,20 @@ async def load_rows(
 ) -> dict[int, InsightRow]:
     if not ids:
         return {}
-    result = await session.execute(BY_IDS, _params(team_id, viewer, ids=list(ids)))
+    result = await session.execute(BY_IDS, statement_params(team_id, viewer, ids=list(ids)))
     return {row[0].id: _to_row(row) for row in result}
 
 
 def visible() -> Select[Any]:
     """The base of list queries: the project's non-deleted insights the viewer may see."""
-    return select(Insight.id).where(Insight.team_id == TEAM, _LIVE, VISIBLE)
+    return select(Insight.id).where(Insight.team_id == TEAM, LIVE, VISIBLE)
 
 
 async def page_ids(
     session: AsyncSession, team_id: int, viewer: Viewer, statement: Select[Any], limit: int, offset: int
 ) -> tuple[int, list[tuple[int, str | None]]]:
     """Count and one page of (id, search_match_type) for an id query built on `visible()`."""
-    params = _params(team_id, viewer)
+    params = statement_params(team_id, viewer)
     count_statement = select(func.count()).select_from(statement.order_by(None).subquery())
     count = (await session.execute(count_statement, params)).scalar_one()
     rows = (await session.execute(statement.limit(limit).offset(offset), params)).all()
@@ -226,11 +226,11 @@ async def last_viewed_ids(session: AsyncSession, team_id: int, viewer: Viewer, l
     statement = (
         select(InsightViewed.insight_id)
         .join(Insight, and_(Insight.id == InsightViewed.insight_id, Insight.team_id == TEAM))
-        .where(InsightViewed.team_id == TEAM, InsightViewed.user_id == VIEWER, _LIVE, VISIBLE)
+        .where(InsightViewed.team_id == TEAM, InsightViewed.user_id == VIEWER, LIVE, VISIBLE)
         .order_by(InsightViewed.last_viewed_at.desc(), InsightViewed.id.desc())
         .limit(limit)
     )
-    return list((await session.execute(statement, _params(team_id, viewer))).scalars())
+    return list((await session.execute(statement, statement_params(team_id, viewer))).scalars())
 
 
 @dataclass(frozen=True, slots=True)

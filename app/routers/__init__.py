@@ -32,11 +32,12 @@ PROJECT_ROUTERS: list[APIRouter] = [
     projects.project_router,
     query_routes.router,
     actions.router,
+    # `/insights/{id}` matches no action name whatever the order (see routers/common.py), so the
+    # insights CRUD routes, the most requested, come first and are found with the fewest tries.
+    insights.router,
     legacy_insights.router,
-    # `/insights/{id}` matches no action name whatever the order (see routers/common.py).
     insight_actions.router,
     insight_sharing.router,
-    insights.router,
     dashboard_actions.router,
     dashboard_sharing.router,
     dashboard_stream.router,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import Request, status
 
 from app.deps import AuthDep, ProjectDep, SessionDep, parse_id, require_scope
 from app.errors import NotFound
@@ -10,11 +10,12 @@ from app.models import Action as ActionRow
 from app.models import Project
 from app.pagination import PageDep, paginated
 from app.repositories import actions as repository
+from app.routers.gated import GatedRouter
 from app.schemas.actions import action_out
 from app.schemas.generated.actions import Action, ActionCreate, ActionPatch, PaginatedActionList
 from app.services import actions as service
 
-router = APIRouter(prefix="/actions", tags=["actions"])
+router = GatedRouter(prefix="/actions", tags=["actions"])
 
 
 async def _get(session: SessionDep, project: Project, action_id: str) -> ActionRow:

@@ -1,15 +1,19 @@
-"""What the insight and dashboard routers share: the viewer, id path convertors, JSON params."""
+"""What the insight and dashboard routers share: the viewer, id path convertors, JSON params, and
+`project_reader`, the one dependency of the hottest reads."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from starlette.convertors import Convertor, register_url_convertor
 
-from app.deps import AuthDep, ProjectAccessDep, parse_id
+from app.auth import AuthContext, authenticate
+from app.deps import AuthDep, ProjectAccessDep, SessionDep, attached_project, parse_id, project_access
 from app.errors import NotFound, ValidationError
+from app.models import Project
 from app.repositories.insights import Viewer
 from app.services import access
 
@@ -41,6 +45,34 @@ async def get_viewer(project_access: ProjectAccessDep, auth: AuthDep) -> Viewer:
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectReader:
+    auth: AuthContext
+    project: Project
+    viewer: Viewer
+
+
+def project_reader(scope: str) -> Any:
+    """One dependency doing what `dependencies=[require_scope(scope)]` + `AuthDep` + `ProjectDep` +
+    `ViewerDep` do, in the same order (401, missing scope, project 404/403).
+
+    FastAPI solves a dependency's whole sub-tree again for every parameter that uses it (the cache
+    only saves the final call), so those four cost ~20 dependency resolutions per request: a fifth
+    of a cached insight read. Declare it once per scope at module level (FastAPI caches by callable).
+    """
+
+    async def resolve(request: Request, session: SessionDep) -> ProjectReader:
+        auth = await authenticate(request, session, request.app.state.principals)
+        auth.require(scope)
+        membership = await project_access(request, auth, session)
+        viewer = access.viewer_for(auth.user.id, membership.membership_id, membership.membership_level)
+        return ProjectReader(auth, await attached_project(membership, session), viewer)
+
+    return Depends(resolve)
+
+
 FormatParam = Annotated[Literal["json", "csv"] | None, Query(alias="format")]
 
 

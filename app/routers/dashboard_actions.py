@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 
 from app.deps import AuthDep, ExecutionDep, ProjectDep, RedisDep, SessionDep, require_scope
@@ -14,6 +14,7 @@ from app.models.dashboards import CAN_EDIT
 from app.repositories import dashboards as dashboards_repo
 from app.responses import JSONResponse
 from app.routers.common import ViewerDep, object_id
+from app.routers.gated import GatedRouter
 from app.schemas.dashboards import privilege
 from app.schemas.generated.dashboards import (
     AnalyzeRefreshRequest,
@@ -33,7 +34,7 @@ from app.schemas.generated.insights import BulkUpdateTags, BulkUpdateTagsResult
 from app.services import dashboard_reads, dashboard_snapshots, dashboard_tiles, dashboards
 from app.services.dashboard_reads import ReadOptions
 
-router = APIRouter(prefix="/dashboards", tags=["dashboards"])
+router = GatedRouter(prefix="/dashboards", tags=["dashboards"])
 READ, WRITE = [require_scope("dashboard:read")], [require_scope("dashboard:write")]
 RUN_MODES = frozenset({ExecutionMode.FORCE_CACHE, ExecutionMode.BLOCKING, ExecutionMode.FORCE_BLOCKING})
 

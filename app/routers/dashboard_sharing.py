@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import Response
 
 from app.deps import AuthDep, ProjectDep, SessionDep, require_scope
 from app.errors import NotFound
 from app.pagination import PageDep, paginated
 from app.routers.common import ViewerDep, object_id
+from app.routers.gated import GatedRouter
 from app.schemas.dashboards import access_level
 from app.schemas.generated.dashboards import DashboardTemplate, DashboardTemplatesPage
 from app.schemas.generated.insights import (
@@ -22,8 +23,8 @@ from app.schemas.generated.insights import (
 )
 from app.services import access, dashboard_templates, dashboards, sharing
 
-router = APIRouter(prefix="/dashboards/{dashboard_id:object_id}", tags=["dashboards"])
-templates_router = APIRouter(prefix="/dashboard_templates", tags=["dashboards"])
+router = GatedRouter(prefix="/dashboards/{dashboard_id:object_id}", tags=["dashboards"])
+templates_router = GatedRouter(prefix="/dashboard_templates", tags=["dashboards"])
 SHARING_READ = [require_scope("sharing_configuration:read")]
 SHARING_WRITE = [require_scope("sharing_configuration:write")]
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sse_starlette import EventSourceResponse
 
 from app.deps import AuthDep, ExecutionDep, ProjectDep, SessionDep, require_scope
 from app.routers.common import ViewerDep, object_id
 from app.routers.dashboards import OptionsDep
+from app.routers.gated import GatedRouter
 from app.services import dashboard_reads
 from app.sse import StreamCapacity, event_stream
 
-router = APIRouter(prefix="/dashboards", tags=["dashboards"])
+router = GatedRouter(prefix="/dashboards", tags=["dashboards"])
 STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "`data: <json>` messages: metadata (with the first two tiles), tiles, complete.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from app.deps import AuthDep, ExecutionDep, ProjectDep, SessionDep, require_scope
@@ -15,13 +15,14 @@ from app.ratelimit import enforce_analytics_limit
 from app.repositories import dashboard_rows
 from app.responses import JSONResponse
 from app.routers.common import ViewerDep, json_object, object_id
+from app.routers.gated import GatedRouter
 from app.schemas import dashboards as serializers
 from app.schemas.generated.dashboards import Dashboard, DashboardsPage, DashboardWrite
 from app.services import dashboard_reads, dashboard_tiles, dashboards
 from app.services.dashboard_reads import ReadOptions
 from app.services.tags import tags_param
 
-router = APIRouter(prefix="/dashboards", tags=["dashboards"])
+router = GatedRouter(prefix="/dashboards", tags=["dashboards"])
 READ, WRITE = [require_scope("dashboard:read")], [require_scope("dashboard:write")]
 DashboardId = Annotated[str, "dashboard id"]
 TRUTHY = {"true", "1", "yes"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from app.deps import MAX_ID, ProjectDep, SessionDep, require_scope
@@ -12,6 +12,7 @@ from app.middleware import request_url
 from app.pagination import PageDep, paginated
 from app.repositories import elements as stored_elements
 from app.responses import JSONResponse
+from app.routers.gated import GatedRouter
 from app.routers.repeated import repeated
 from app.schemas.generated.definitions import (
     Element,
@@ -23,7 +24,7 @@ from app.schemas.generated.definitions import (
 from app.services import element_stats, elements
 from app.services.element_stats import StatsParams
 
-router = APIRouter(prefix="/elements", tags=["elements"])
+router = GatedRouter(prefix="/elements", tags=["elements"])
 ElementId = Annotated[int, "element id"]
 Text = Annotated[str | None, Query(max_length=100)]
 STATS_HEADERS = {"Cache-Control": "public, max-age=30", "Vary": "Accept, Accept-Encoding, Query-String"}

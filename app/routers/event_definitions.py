@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from app.deps import AuthDep, ProjectDep, SessionDep, require_scope
 from app.pagination import PageDep, paginated
 from app.responses import JSONResponse
+from app.routers.gated import GatedRouter
 from app.routers.repeated import repeated
 from app.schemas.generated.definitions import (
     BulkUpdateTagsUUID,
@@ -24,7 +25,7 @@ from app.schemas.generated.definitions import (
 from app.services import codegen, event_definitions
 from app.services.event_definitions import ListParams
 
-router = APIRouter(prefix="/event_definitions", tags=["event_definitions"])
+router = GatedRouter(prefix="/event_definitions", tags=["event_definitions"])
 READ = [require_scope("event_definition:read")]
 WRITE = [require_scope("event_definition:write")]
 JsonList = Annotated[str | None, Query(max_length=2000, description="JSON list of names")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import Body, Query, Request
 from fastapi.responses import Response
 
 from app.deps import AuthDep, ExecutionDep, ProjectDep, SessionDep, require_scope
@@ -15,6 +15,7 @@ from app.ratelimit import analytics_rate_limit
 from app.repositories import insights as repository
 from app.responses import JSONResponse
 from app.routers.common import FormatParam, ViewerDep
+from app.routers.gated import GatedRouter
 from app.schemas import insights as serializers
 from app.schemas.generated.insights import (
     ActivityPage,
@@ -32,7 +33,7 @@ from app.schemas.generated.insights import (
 from app.services import activity, insight_analysis, insight_naming, insight_queries, insights
 from app.services.insight_queries import RunContext
 
-router = APIRouter(prefix="/insights", tags=["insights"])
+router = GatedRouter(prefix="/insights", tags=["insights"])
 READ, WRITE = [require_scope("insight:read")], [require_scope("insight:write")]
 Limit = Annotated[int, Query(ge=1, le=activity.MAX_PAGE_SIZE)]
 PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]

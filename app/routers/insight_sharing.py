@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from fastapi.responses import Response
 
 from app.deps import AuthDep, ProjectDep, SessionDep, require_scope
 from app.errors import NotFound
 from app.routers.common import FormatParam, ViewerDep
+from app.routers.gated import GatedRouter
 from app.schemas.generated.insights import (
     AccessControlPut,
     AccessControlRule,
@@ -20,7 +20,7 @@ from app.schemas.generated.insights import (
 from app.schemas.insights import access_level
 from app.services import access, insights, sharing
 
-router = APIRouter(prefix="/insights/{insight_id:insight_ref}", tags=["insights"])
+router = GatedRouter(prefix="/insights/{insight_id:insight_ref}", tags=["insights"])
 
 
 @router.get(

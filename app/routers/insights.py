@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from app.csv_export import csv_response, wants_csv
@@ -13,14 +13,17 @@ from app.execution.modes import INSIGHT_MODES, ExecutionMode, parse_refresh
 from app.pagination import PageDep, paginated
 from app.ratelimit import enforce_analytics_limit
 from app.responses import JSONResponse
-from app.routers.common import FormatParam, ViewerDep, json_object
+from app.routers.common import FormatParam, ProjectReader, ViewerDep, json_object, project_reader
+from app.routers.gated import GatedRouter
 from app.schemas import insights as serializers
 from app.schemas.generated.insights import Insight, InsightsPage, InsightWrite
 from app.services import insight_lists, insight_queries, insights
 from app.services.insight_queries import RunContext
 
-router = APIRouter(prefix="/insights", tags=["insights"])
-READ, WRITE = [require_scope("insight:read")], [require_scope("insight:write")]
+router = GatedRouter(prefix="/insights", tags=["insights"])
+WRITE = [require_scope("insight:write")]
+# The reads take one dependency for auth, scope, project and viewer (see `project_reader`).
+Reader = Annotated[ProjectReader, project_reader("insight:read")]
 CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV (format=csv)"}
 InsightRef = Annotated[str, "insight id or short_id"]
 Refresh = Annotated[
@@ -56,33 +59,33 @@ async def list_params(
     return {name: value for name, value in locals().items() if value is not None}
 
 
-async def refresh_mode(request: Request, auth: AuthDep, refresh: Refresh = None) -> ExecutionMode:
+async def refresh_mode(request: Request, reader: Reader, refresh: Refresh = None) -> ExecutionMode:
     mode = parse_refresh(refresh, default=ExecutionMode.FORCE_CACHE, allowed=INSIGHT_MODES)
     if mode is not ExecutionMode.FORCE_CACHE:
-        await enforce_analytics_limit(request, auth)
+        await enforce_analytics_limit(request, reader.auth)
     return mode
 
 
 ModeDep = Annotated[ExecutionMode, Depends(refresh_mode)]
 
 
-@router.get("", response_model=InsightsPage, responses={200: CSV}, dependencies=READ)
+@router.get("", response_model=InsightsPage, responses={200: CSV})
 async def list_insights(
     request: Request,
-    project: ProjectDep,
+    reader: Reader,
     session: SessionDep,
     execution: ExecutionDep,
-    viewer: ViewerDep,
     page: PageDep,
     mode: ModeDep,
     params: Annotated[dict[str, str], Depends(list_params)],
     format: FormatParam = None,
 ) -> Response:
+    project = reader.project
     count, results = await insight_lists.page(
         session,
         execution,
         project,
-        viewer,
+        reader.viewer,
         insight_lists.parse_filters(params, project),
         limit=page.limit,
         offset=page.offset,
@@ -110,13 +113,12 @@ async def create_insight(
     return csv_response([payload], 201) if wants_csv(request, format) else JSONResponse(payload, 201)
 
 
-@router.get("/{insight_id:insight_ref}", response_model=Insight, responses={200: CSV}, dependencies=READ)
+@router.get("/{insight_id:insight_ref}", response_model=Insight, responses={200: CSV})
 async def retrieve_insight(
     request: Request,
-    project: ProjectDep,
+    reader: Reader,
     session: SessionDep,
     execution: ExecutionDep,
-    viewer: ViewerDep,
     insight_id: InsightRef,
     mode: ModeDep,
     from_dashboard: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -125,7 +127,8 @@ async def retrieve_insight(
     client_query_id: Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[\w.:-]+$")] = None,
     format: FormatParam = None,
 ) -> Response:
-    row = await insights.get_row(session, project, viewer, insight_id)
+    project, viewer = reader.project, reader.viewer
+    row = await insights.read_row(execution.engine, project, viewer, insight_id)
     # Variables only affect HogQL queries, which insights here never hold; still validated as PostHog does.
     json_object(variables_override, "variables_override")
     filters, tile = await insight_queries.dashboard_context(

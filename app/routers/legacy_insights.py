@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import Body, Request
 
 from app.deps import ExecutionDep, ProjectDep, require_scope
 from app.errors import ValidationError
 from app.ratelimit import analytics_rate_limit
 from app.responses import JSONResponse
+from app.routers.gated import GatedRouter
 from app.schemas.generated.legacy_insights import LegacyInsightResponse
 from app.services import legacy_insights
 
-router = APIRouter(prefix="/insights", tags=["insights"])
+router = GatedRouter(prefix="/insights", tags=["insights"])
 DEPENDENCIES = [require_scope("insight:read"), analytics_rate_limit()]
 RESPONSES: dict[int | str, dict[str, Any]] = {200: {"model": LegacyInsightResponse}}
 Filters = Annotated[

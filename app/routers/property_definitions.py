@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from app.deps import AuthDep, ProjectDep, SessionDep, require_scope
 from app.pagination import PageDep, paginated
 from app.responses import JSONResponse
+from app.routers.gated import GatedRouter
 from app.routers.repeated import repeated
 from app.schemas.generated.definitions import (
     NamedValue,
@@ -19,8 +20,8 @@ from app.schemas.generated.definitions import (
 from app.services import property_definitions
 from app.services.property_definitions import ListParams
 
-router = APIRouter(prefix="/property_definitions", tags=["property_definitions"])
-values_router = APIRouter(prefix="/events", tags=["property_definitions"])
+router = GatedRouter(prefix="/property_definitions", tags=["property_definitions"])
+values_router = GatedRouter(prefix="/events", tags=["property_definitions"])
 READ = [require_scope("property_definition:read")]
 WRITE = [require_scope("property_definition:write")]
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, status
+from fastapi import Path, status
 from fastapi.responses import Response
 
 from app.deps import ExecutionDep, ProjectDep, require_scope
 from app.ratelimit import analytics_rate_limit
 from app.responses import JSONResponse
+from app.routers.gated import GatedRouter
 from app.schemas.queries import QueryRequest
 from app.services import queries
 
-router = APIRouter(prefix="/query", tags=["query"])
+router = GatedRouter(prefix="/query", tags=["query"])
 QueryId = Annotated[str, Path(min_length=1, max_length=200)]
 
 

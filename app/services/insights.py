@@ -12,13 +12,14 @@ import string
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.errors import NotFound, PermissionDenied, ValidationError
 from app.models import DashboardTile, Insight, Project, User
 from app.models.base import utcnow
 from app.models.dashboards import CAN_EDIT
 from app.repositories import dashboards as dashboards_repo
+from app.repositories import insight_reads
 from app.repositories import insights as repository
 from app.repositories.insights import InsightRow, Viewer
 from app.schemas.generated.insights import BulkUpdateTags, InsightWrite
@@ -92,6 +93,15 @@ async def get_row(
     session: AsyncSession, project: Project, viewer: Viewer, ref: str, *, include_deleted: bool = False
 ) -> InsightRow:
     row = await repository.get(session, project.id, ref, viewer, include_deleted=include_deleted)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+async def read_row(engine: AsyncEngine, project: Project, viewer: Viewer, ref: str) -> InsightRow:
+    """`get_row` for reading only (the retrieve endpoint): a cheaper lookup whose objects are in no
+    session (see `app.repositories.insight_reads`)."""
+    row = await insight_reads.get(engine, project.id, ref, viewer)
     if row is None:
         raise NotFound()
     return row

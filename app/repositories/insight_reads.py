@@ -1,0 +1,112 @@
+"""The read-only lookup of one insight (the retrieve endpoint), straight on asyncpg.
+
+The same statement as `insights.get` builds (same columns, visibility rules and lookup order), compiled
+once by SQLAlchemy and run on the driver: for this one-row read, SQLAlchemy's execution (cache key of
+a large statement, result processing) and ORM loading cost more Python than the query itself.
+Rows become *transient* ORM objects, attached to no session: for reading and serializing only.
+Writes go through `insights.get`, whose rows are in the request's session.
+
+The connection is the engine's own, not the request session's, so a retrieve that needs nothing
+else from the database never checks out a session connection; with no transaction, the read sees
+what is committed (what `GET`'s autocommit session would see too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Integer, Select, String, bindparam, inspect, select
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.db import raw_connection
+from app.models import Insight, User
+from app.repositories.insights import (
+    LIVE,
+    VISIBLE,
+    Creator,
+    InsightRow,
+    Modifier,
+    Viewer,
+    statement_params,
+    tiles_column,
+    viewed_column,
+)
+from app.repositories.viewer_access import TEAM, rule_level
+
+M = TypeVar("M", Insight, User)
+_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves its __init__ untyped
+INSIGHT_FIELDS = tuple(attr.key for attr in inspect(Insight).column_attrs)
+USER_FIELDS = tuple(attr.key for attr in inspect(User).column_attrs)
+
+
+def _labeled(entity: Any, prefix: str, fields: tuple[str, ...]) -> list[ColumnElement[Any]]:
+    return [getattr(entity, key).label(prefix + key) for key in fields]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A statement rendered once for asyncpg (`$n` placeholders) with its parameters' order."""
+
+    sql: str
+    compiled: Any
+
+    @classmethod
+    def of(cls, statement: Select[Any]) -> _Compiled:
+        compiled = statement.compile(dialect=_DIALECT)
+        return cls(str(compiled), compiled)
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        values = self.compiled.construct_params(params)
+        return [values[name] for name in self.compiled.positiontup]
+
+
+_ROWS = (
+    select(
+        *_labeled(Insight, "i_", INSIGHT_FIELDS),
+        *_labeled(Creator, "c_", USER_FIELDS),
+        *_labeled(Modifier, "m_", USER_FIELDS),
+        tiles_column().label("tiles"),
+        viewed_column().label("last_viewed_at"),
+        rule_level("insight", Insight.id, member=True).label("member_level"),
+        rule_level("insight", Insight.id, member=False).label("default_level"),
+    )
+    .outerjoin(Creator, Creator.id == Insight.created_by_id)
+    .outerjoin(Modifier, Modifier.id == Insight.last_modified_by_id)
+    .where(Insight.team_id == TEAM, VISIBLE, LIVE)
+)
+_BY_ID = _Compiled.of(_ROWS.where(Insight.id == bindparam("ref_id", type_=Integer)))
+_BY_SHORT_ID = _Compiled.of(_ROWS.where(Insight.short_id == bindparam("ref", type_=String)))
+
+
+def _entity(model: type[M], record: Mapping[str, Any], prefix: str, fields: tuple[str, ...]) -> M:
+    return model(**{key: record[prefix + key] for key in fields})
+
+
+def _to_row(record: Mapping[str, Any]) -> InsightRow:
+    return InsightRow(
+        insight=_entity(Insight, record, "i_", INSIGHT_FIELDS),
+        created_by=None if record["c_id"] is None else _entity(User, record, "c_", USER_FIELDS),
+        last_modified_by=None if record["m_id"] is None else _entity(User, record, "m_", USER_FIELDS),
+        tiles=[(t[0], t[1], t[2], t[3]) for t in record["tiles"]],
+        last_viewed_at=record["last_viewed_at"],
+        member_level=record["member_level"],
+        default_level=record["default_level"],
+    )
+
+
+async def get(engine: AsyncEngine, team_id: int, ref: str, viewer: Viewer) -> InsightRow | None:
+    """A live insight the viewer may see, by numeric id first, then by short_id (PostHog's order)."""
+    async with raw_connection(engine) as connection:
+        if ref.isascii() and ref.isdigit() and int(ref) <= 2**31 - 1:
+            record = await connection.fetchrow(
+                _BY_ID.sql, *_BY_ID.args(statement_params(team_id, viewer, ref_id=int(ref)))
+            )
+            if record is not None:
+                return _to_row(record)
+        record = await connection.fetchrow(
+            _BY_SHORT_ID.sql, *_BY_SHORT_ID.args(statement_params(team_id, viewer, ref=ref))
+        )
+    return None if record is None else _to_row(record)
