@@ -4,7 +4,8 @@
     prepared = prepare_query(node, TeamContext.from_project(project), now=utcnow())
     body = await prepared.run(connection)              # or hand `prepared` to app.execution.runner
 
-`prepare_query` is pure (normalize, dashboard overrides, date range, cache key); everything needing the
+`prepare_query` is pure (normalize, dashboard overrides, date range, cache key); it is `plan_query`
+(all but the date range, which depends on `now`) then `QueryPlan.at(now)`. Everything needing the
 database (the first event for `all`, action definitions, regex validation, the statements) happens in
 `run`. `prepared.job` holds what a worker needs to prepare the same query again (`prepare_from_job`).
 """
@@ -36,9 +37,11 @@ ENGINE_VERSION = 2  # bump whenever results for the same query change
 __all__ = [
     "ENGINE_VERSION",
     "QueryNode",
+    "QueryPlan",
     "TeamContext",
     "node_from_job",
     "parse_query",
+    "plan_query",
     "prepare_from_job",
     "prepare_query",
 ]
@@ -92,16 +95,79 @@ def _regexes(ir: QueryIR, plan_ctx: CompileContext) -> list[str]:
     return found
 
 
-def prepare_query(
-    node: QueryNode,
-    team: TeamContext,
-    *,
-    now: datetime,
-    filters_override: Mapping[str, Any] | None = None,
-) -> PreparedQuery:
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """Everything about a query that doesn't depend on the clock: built once per (query, team,
+    filters) and reusable (`plan_query`; insights keep plans of their stored queries)."""
+
+    ir: QueryIR
+    team: TeamContext
+    base_ctx: CompileContext
+    cache_key: str
+    job: dict[str, Any]
+
+    def at(self, now: datetime) -> PreparedQuery:
+        """The query as of `now`: its date range resolved (and validated) and its `run`."""
+        ir, team = self.ir, self.team
+        runner = RUNNERS[ir.kind]
+
+        def resolve(first_event: datetime | None) -> dates.ResolvedRange:
+            resolved = dates.resolve(
+                ir.date_range,
+                interval=ir.interval,
+                now=now,
+                timezone=team.timezone,
+                week_start_day=team.week_start_day,
+                first_event=first_event,
+            )
+            return dataclasses.replace(resolved, interval_count=ir.interval_count or 1)
+
+        needs_first_event = dates.needs_first_event(ir.date_range)
+        known = resolve(now)  # validates the dates now; `all` is re-resolved from the first event in run()
+        known.buckets() if not needs_first_event else None
+
+        async def run(connection: AsyncConnection) -> dict[str, Any]:
+            started = time.perf_counter()
+            await execute.tune_session(connection)
+            rng = resolve(await execute.first_event_time(connection, team.id)) if needs_first_event else known
+            rng.buckets()
+            actions = await execute.load_actions(connection, team.id, ir.action_ids)
+            ctx = dataclasses.replace(self.base_ctx, actions=actions)
+            series = tuple(
+                dataclasses.replace(s, name=actions[s.action_id].name)
+                if s.action_id is not None and s.action_id in actions
+                else s
+                for s in ir.series
+            )
+            await execute.check_regexes(connection, _regexes(ir, ctx))
+            body = await runner(
+                connection, Plan(ir=dataclasses.replace(ir, series=series), ctx=ctx, range=rng)
+            )
+            body.setdefault("hasMore", False)
+            body["timezone"] = team.timezone
+            body["resolved_date_range"] = rng.to_json()
+            body["timings"] = [{"k": "./query", "t": round(time.perf_counter() - started, 6)}]
+            return body
+
+        return PreparedQuery(
+            team_id=team.id,
+            kind=ir.kind,
+            cache_key=self.cache_key,
+            timezone=team.timezone,
+            interval=ir.interval,
+            date_to=known.date_to,
+            range_days=None if needs_first_event else known.days,
+            run=run,
+            job=self.job,
+        )
+
+
+def plan_query(
+    node: QueryNode, team: TeamContext, filters_override: Mapping[str, Any] | None = None
+) -> QueryPlan:
+    """Normalize, apply dashboard overrides, compute the cache key: 400 for what can't run."""
     ir = overrides.apply(normalize.normalize(node), filters_override)
-    runner = RUNNERS.get(ir.kind)
-    if runner is None:
+    if ir.kind not in RUNNERS:
         raise ValidationError(f"{ir.kind} is not supported yet.", code="invalid_choice", attr="kind")
     test_accounts = (
         normalize.properties_from_json(team.test_account_filters, "filterTestAccounts")
@@ -114,59 +180,22 @@ def prepare_query(
         week_start_day=team.week_start_day,
         test_accounts=test_accounts,
     )
-
-    def resolve(first_event: datetime | None) -> dates.ResolvedRange:
-        resolved = dates.resolve(
-            ir.date_range,
-            interval=ir.interval,
-            now=now,
-            timezone=team.timezone,
-            week_start_day=team.week_start_day,
-            first_event=first_event,
-        )
-        return dataclasses.replace(resolved, interval_count=ir.interval_count or 1)
-
-    needs_first_event = dates.needs_first_event(ir.date_range)
-    known = resolve(now)  # validates the dates now; `all` is re-resolved from the first event in run()
-    known.buckets() if not needs_first_event else None
-
-    async def run(connection: AsyncConnection) -> dict[str, Any]:
-        started = time.perf_counter()
-        await execute.tune_session(connection)
-        rng = resolve(await execute.first_event_time(connection, team.id)) if needs_first_event else known
-        rng.buckets()
-        actions = await execute.load_actions(connection, team.id, ir.action_ids)
-        ctx = dataclasses.replace(base_ctx, actions=actions)
-        series = tuple(
-            dataclasses.replace(s, name=actions[s.action_id].name)
-            if s.action_id is not None and s.action_id in actions
-            else s
-            for s in ir.series
-        )
-        await execute.check_regexes(connection, _regexes(ir, ctx))
-        body = await runner(connection, Plan(ir=dataclasses.replace(ir, series=series), ctx=ctx, range=rng))
-        body.setdefault("hasMore", False)
-        body["timezone"] = team.timezone
-        body["resolved_date_range"] = rng.to_json()
-        body["timings"] = [{"k": "./query", "t": round(time.perf_counter() - started, 6)}]
-        return body
-
     job = {
         "query": node.model_dump(mode="json", by_alias=True, exclude_none=True),
         "team": team.to_json(),
         "filters_override": dict(filters_override) if filters_override else None,
     }
-    return PreparedQuery(
-        team_id=team.id,
-        kind=ir.kind,
-        cache_key=cache_key(ir, team, filters_override),
-        timezone=team.timezone,
-        interval=ir.interval,
-        date_to=known.date_to,
-        range_days=None if needs_first_event else known.days,
-        run=run,
-        job=job,
-    )
+    return QueryPlan(ir, team, base_ctx, cache_key(ir, team, filters_override), job)
+
+
+def prepare_query(
+    node: QueryNode,
+    team: TeamContext,
+    *,
+    now: datetime,
+    filters_override: Mapping[str, Any] | None = None,
+) -> PreparedQuery:
+    return plan_query(node, team, filters_override).at(now)
 
 
 def node_from_job(job: Mapping[str, Any]) -> QueryNode:
