@@ -129,7 +129,12 @@ def main() -> None:
         sections.append(f"## {bench.name}{status}\n\n{seconds:.0f} s\n\n```\n{output.strip()}\n```\n")
         print(output, flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{dt.date.today().isoformat()}.md"
+    day = dt.date.today().isoformat()
+    # A second run the same day gets its own file: results are a record, not overwritten.
+    path, n = RESULTS / f"{day}.md", 1
+    while path.exists():
+        n += 1
+        path = RESULTS / f"{day}-{n}.md"
     path.write_text(
         f"# Benchmark results {dt.date.today().isoformat()}\n\n{machine()}\n\n" + "\n".join(sections)
     )
