@@ -76,10 +76,10 @@ def ties_are_interchangeable(ir: QueryIR) -> bool:
     them needs no uuid tie-break (only the events heap holds the uuid: reading it is most of a
     funnel's scan, which is otherwise index-only).
 
-    So when every step and exclusion matches by event name alone and there is no breakdown: a row's
-    flags are then a function of its event name, and equal first steps mean equal names (first step
-    i: the event is step i's). Rows matching no step sort after the step rows at their timestamp,
-    where their order among themselves changes no position of a step row.
+    They are when every step and exclusion matches by event name alone and there is no breakdown:
+    a row's flags are then a function of its event name, and equal first steps mean equal names
+    (first step i: the event is step i's). Rows matching no step sort after the step rows at their
+    timestamp, where their order among themselves changes no position of a step row.
     """
     spec = spec_of(ir)
     entities = [*ir.series, *(e.entity for e in spec.exclusions)]
