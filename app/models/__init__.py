@@ -6,7 +6,7 @@ from app.models.base import Base
 from app.models.dashboards import Dashboard, DashboardText, DashboardTile, DashboardViewed
 from app.models.definitions import EventDefinition, EventProperty, PropertyDefinition
 from app.models.elements import Element
-from app.models.events import Event
+from app.models.events import Event, PersonEventFirstSeen
 from app.models.identity import Organization, OrganizationMembership, PersonalAPIKey, Project, User
 from app.models.insights import Insight, InsightViewed
 from app.models.persons import Person, PersonDistinctId
@@ -31,6 +31,7 @@ __all__ = [
     "OrganizationMembership",
     "Person",
     "PersonDistinctId",
+    "PersonEventFirstSeen",
     "PersonalAPIKey",
     "Project",
     "PropertyDefinition",

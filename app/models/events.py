@@ -75,3 +75,17 @@ class Event(Base):
     mat_os: Mapped[str | None] = _promoted("$os")
     mat_device_type: Mapped[str | None] = _promoted("$device_type")
     mat_geoip_country_code: Mapped[str | None] = _promoted("$geoip_country_code")
+
+
+class PersonEventFirstSeen(Base):
+    """When each person first did each event, kept by triggers on `events` (migration 0011) through
+    every write path, merges included. Lifecycle asks it whether an actor was active before a range
+    instead of scanning all the older events."""
+
+    __tablename__ = "person_event_first_seen"
+    __table_args__ = (PrimaryKeyConstraint("team_id", "event", "person_id"),)
+
+    team_id: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(Text)
+    person_id: Mapped[uuid_lib.UUID] = mapped_column(UUID(as_uuid=True))
+    first_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -21,10 +21,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from app.models.events import PROMOTED_PROPERTIES, Event
+from app.models.events import PROMOTED_PROPERTIES, Event, PersonEventFirstSeen
 from app.models.persons import Person
 
 EVENTS = Event.__table__.alias("e")
+FIRST_SEEN = PersonEventFirstSeen.__table__.alias("f")
 PERSONS = Person.__table__.alias("p")
 # A number written as JSON string: bounded digits so the cast can never overflow numeric.
 NUMERIC_TEXT = r"^\s*[-+]?([0-9]{1,60}(\.[0-9]{0,60})?|\.[0-9]{1,60})([eE][-+]?[0-9]{1,3})?\s*$"

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.query.api import TeamContext
@@ -152,3 +153,39 @@ class TestHandChecked:
         assert got["new"] == [1, 1, 0, 0]
         assert got["dormant"] == [0, 0, -2, 0]
         assert got["resurrecting"] == [0, 0, 0, 1]
+
+
+class TestFirstSeen:
+    """`person_event_first_seen`, which unfiltered lifecycles ask instead of the older events."""
+
+    async def test_kept_through_inserts_in_any_order_and_merges(
+        self, engine: AsyncEngine, team: Team
+    ) -> None:
+        a, b = new_person(), new_person()
+        await insert_persons(engine, team.id, [a, b])
+        day = datetime(2024, 3, 10, 9, tzinfo=UTC)
+        await insert_events(engine, team.id, [EventRow("e", day, a.uuid), EventRow("e", day, b.uuid)])
+        await insert_events(engine, team.id, [EventRow("e", day - timedelta(days=3), a.uuid)])  # older, later
+        await insert_events(engine, team.id, [EventRow("e", day + timedelta(days=1), a.uuid)])  # newer
+        async with engine.begin() as connection:  # b merges into a, as ingestion rewrites person_id
+            await connection.execute(
+                text("UPDATE events SET person_id = :a WHERE person_id = :b"), {"a": a.uuid, "b": b.uuid}
+            )
+            rows = await connection.execute(
+                text("SELECT person_id, first_ts FROM person_event_first_seen WHERE team_id = :t"),
+                {"t": team.id},
+            )
+        assert dict(rows.all()) == {a.uuid: day - timedelta(days=3), b.uuid: day}
+
+    @pytest.mark.parametrize("tz", TIMEZONES)
+    async def test_same_statuses_as_from_the_older_events(
+        self, data: dataset.Dataset, team: Team, run_query: RunQuery, tz: str
+    ) -> None:
+        # `$current_url` is set on every event: the filter changes no row, only the path taken.
+        everywhere = [{"type": "event", "key": "$current_url", "operator": "is_set"}]
+        team_context = TeamContext(id=team.id, timezone=tz)
+        unfiltered = await run_query(query(dateRange={"date_from": "-14d"}), team_context, NOW)
+        filtered = await run_query(
+            query(dateRange={"date_from": "-14d"}, properties=everywhere), team_context, NOW
+        )
+        assert by_status(unfiltered) == by_status(filtered) == lifecycle(of(data), window(tz, "day", 14))

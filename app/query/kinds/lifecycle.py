@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     DateTime,
     Select,
     String,
@@ -34,7 +35,7 @@ from app.query import execute, shaping, source, windows
 from app.query.dates import ResolvedRange, localize, step
 from app.query.ir import QueryIR, Series
 from app.query.kinds.base import Plan
-from app.query.sql import bucket
+from app.query.sql import FIRST_SEEN, bucket
 
 STATUSES = ("new", "returning", "resurrecting", "dormant")
 _MOMENT = timedelta(microseconds=1)  # `source.rows` bounds are inclusive; history ends just before
@@ -63,6 +64,27 @@ def _activity(
     return select(rows.c.person_id, period).where(known).distinct()
 
 
+def _active_before(
+    ir: QueryIR, series: Series, ctx: source.CompileContext, before: datetime, person: Any
+) -> ColumnElement[bool]:
+    """Whether `person` did the series' event before `before`.
+
+    For an event with no filters, `person_event_first_seen` answers (about 30% of a lifecycle's time
+    at 1M events); otherwise the older events themselves. Inside CASE the check stays a subplan,
+    which Postgres hashes from one index-only scan; as a join it would probe each actor's events
+    through the heap instead.
+    """
+    if source.index_only(ir, series, ctx):
+        return exists().where(
+            FIRST_SEEN.c.team_id == literal(ctx.team_id),
+            FIRST_SEEN.c.event == literal(series.event, String),
+            FIRST_SEEN.c.first_ts < literal(before, DateTime(timezone=True)),
+            FIRST_SEEN.c.person_id == person,
+        )
+    history = source.rows(ir, series, ctx, lower=None, upper=before - _MOMENT)
+    return exists().where(history.c.person_id == person)
+
+
 def statement(ir: QueryIR, series: Series, ctx: source.CompileContext, rng: ResolvedRange) -> Select[Any]:
     """Statuses per period in one pass over the range's activity (plus the period before it).
 
@@ -83,12 +105,9 @@ def statement(ir: QueryIR, series: Series, ctx: source.CompileContext, rng: Reso
         func.lead(period).over(partition_by=person, order_by=period).label("next"),
     ).cte("marked")  # read by the statuses, the history check and the dormant half: computed once
 
-    history = source.rows(ir, series, ctx, lower=None, upper=localize(lookback, rng.tz) - _MOMENT)
-    # Inside CASE the check stays a subplan, which Postgres hashes from one index-only scan of the
-    # older events; as a join it would probe each actor's events through the heap instead.
     is_new = and_(
         marked.c.previous.is_(None),
-        ~exists().where(history.c.person_id == marked.c.person_id),
+        ~_active_before(ir, series, ctx, localize(lookback, rng.tz), marked.c.person_id),
     )
     status = case(
         (is_new, literal("new", String)),

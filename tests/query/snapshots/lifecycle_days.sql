@@ -8,16 +8,12 @@ FROM events AS e
 WHERE e.team_id = %(param_10)s::INTEGER AND e.event = %(param_11)s::VARCHAR AND e.timestamp >= %(param_12)s::TIMESTAMP WITH TIME ZONE AND e.timestamp <= %(param_13)s::TIMESTAMP WITH TIME ZONE) AS rows 
 WHERE rows.ts >= w.window_start AND rows.ts < w.window_end AND rows.person_id IS NOT NULL GROUP BY rows.person_id) AS in_bucket ON true) AS active) AS activity)
  SELECT marked.period AS period, CASE WHEN (marked.previous IS NULL AND NOT (EXISTS (SELECT * 
-FROM (SELECT e.timestamp AS ts, e.person_id AS person_id, e."$session_id" AS session_id 
-FROM events AS e 
-WHERE e.team_id = %(param_1)s::INTEGER AND e.event = %(param_2)s::VARCHAR AND e.timestamp <= %(param_3)s::TIMESTAMP WITH TIME ZONE) AS rows 
-WHERE rows.person_id = marked.person_id))) THEN %(param_4)s::VARCHAR WHEN (marked.previous = marked.period - interval '1 day') THEN %(param_5)s::VARCHAR ELSE %(param_6)s::VARCHAR END AS status, count(*) AS n 
+FROM person_event_first_seen AS f 
+WHERE f.team_id = %(param_1)s::INTEGER AND f.event = %(param_2)s::VARCHAR AND f.first_ts < %(param_3)s::TIMESTAMP WITH TIME ZONE AND f.person_id = marked.person_id))) THEN %(param_4)s::VARCHAR WHEN (marked.previous = marked.period - interval '1 day') THEN %(param_5)s::VARCHAR ELSE %(param_6)s::VARCHAR END AS status, count(*) AS n 
 FROM marked 
 WHERE marked.period >= %(param_14)s::TIMESTAMP WITHOUT TIME ZONE GROUP BY marked.period, CASE WHEN (marked.previous IS NULL AND NOT (EXISTS (SELECT * 
-FROM (SELECT e.timestamp AS ts, e.person_id AS person_id, e."$session_id" AS session_id 
-FROM events AS e 
-WHERE e.team_id = %(param_1)s::INTEGER AND e.event = %(param_2)s::VARCHAR AND e.timestamp <= %(param_3)s::TIMESTAMP WITH TIME ZONE) AS rows 
-WHERE rows.person_id = marked.person_id))) THEN %(param_4)s::VARCHAR WHEN (marked.previous = marked.period - interval '1 day') THEN %(param_5)s::VARCHAR ELSE %(param_6)s::VARCHAR END UNION ALL SELECT marked.period + interval '1 day' AS period, %(param_15)s::VARCHAR AS status, -count(*) AS n 
+FROM person_event_first_seen AS f 
+WHERE f.team_id = %(param_1)s::INTEGER AND f.event = %(param_2)s::VARCHAR AND f.first_ts < %(param_3)s::TIMESTAMP WITH TIME ZONE AND f.person_id = marked.person_id))) THEN %(param_4)s::VARCHAR WHEN (marked.previous = marked.period - interval '1 day') THEN %(param_5)s::VARCHAR ELSE %(param_6)s::VARCHAR END UNION ALL SELECT marked.period + interval '1 day' AS period, %(param_15)s::VARCHAR AS status, -count(*) AS n 
 FROM marked 
 WHERE (marked.next IS NULL OR marked.next > marked.period + interval '1 day') AND marked.period + interval '1 day' >= %(param_14)s::TIMESTAMP WITHOUT TIME ZONE AND marked.period + interval '1 day' <= %(param_16)s::TIMESTAMP WITHOUT TIME ZONE GROUP BY marked.period + interval '1 day'
 
@@ -31,7 +27,7 @@ WHERE (marked.next IS NULL OR marked.next > marked.period + interval '1 day') AN
 -- param_15 = 'dormant'
 -- param_16 = datetime.datetime(2024, 3, 14, 0, 0)
 -- param_2 = '$pageview'
--- param_3 = datetime.datetime(2024, 3, 5, 23, 59, 59, 999999, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
+-- param_3 = datetime.datetime(2024, 3, 6, 0, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
 -- param_4 = 'new'
 -- param_5 = 'returning'
 -- param_6 = 'resurrecting'
