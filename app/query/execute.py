@@ -100,7 +100,8 @@ async def tune_session(connection: AsyncConnection) -> None:
 
 async def use_sort_memory(connection: AsyncConnection) -> None:
     """Raise `work_mem` for the rest of this transaction: funnel and path statements sort and
-    window every matching event, and spilling those sorts to disk costs more than the memory."""
+    window every matching event, retention hashes every actor, and spilling those to disk costs
+    more than the memory."""
     await connection.execute(select(func.set_config("work_mem", SORT_MEMORY, True)))
 
 
