@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, Select, String, bindparam, inspect, select
+from sqlalchemy import ColumnElement, Integer, Select, String, bindparam, inspect
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,11 +30,11 @@ from app.repositories.insights import (
     InsightRow,
     Modifier,
     Viewer,
+    numeric_ref,
+    row_of,
+    rows_of,
     statement_params,
-    tiles_column,
-    viewed_column,
 )
-from app.repositories.viewer_access import TEAM, rule_level
 
 M = TypeVar("M", Insight, User)
 _DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves its __init__ untyped
@@ -63,20 +63,11 @@ class _Compiled:
         return [values[name] for name in self.compiled.positiontup]
 
 
-_ROWS = (
-    select(
-        *_labeled(Insight, "i_", INSIGHT_FIELDS),
-        *_labeled(Creator, "c_", USER_FIELDS),
-        *_labeled(Modifier, "m_", USER_FIELDS),
-        tiles_column().label("tiles"),
-        viewed_column().label("last_viewed_at"),
-        rule_level("insight", Insight.id, member=True).label("member_level"),
-        rule_level("insight", Insight.id, member=False).label("default_level"),
-    )
-    .outerjoin(Creator, Creator.id == Insight.created_by_id)
-    .outerjoin(Modifier, Modifier.id == Insight.last_modified_by_id)
-    .where(Insight.team_id == TEAM, VISIBLE, LIVE)
-)
+_ROWS = rows_of(
+    *_labeled(Insight, "i_", INSIGHT_FIELDS),
+    *_labeled(Creator, "c_", USER_FIELDS),
+    *_labeled(Modifier, "m_", USER_FIELDS),
+).where(VISIBLE, LIVE)
 _BY_ID = _Compiled.of(_ROWS.where(Insight.id == bindparam("ref_id", type_=Integer)))
 _BY_SHORT_ID = _Compiled.of(_ROWS.where(Insight.short_id == bindparam("ref", type_=String)))
 
@@ -86,23 +77,20 @@ def _entity(model: type[M], record: Mapping[str, Any], prefix: str, fields: tupl
 
 
 def _to_row(record: Mapping[str, Any]) -> InsightRow:
-    return InsightRow(
-        insight=_entity(Insight, record, "i_", INSIGHT_FIELDS),
-        created_by=None if record["c_id"] is None else _entity(User, record, "c_", USER_FIELDS),
-        last_modified_by=None if record["m_id"] is None else _entity(User, record, "m_", USER_FIELDS),
-        tiles=[(t[0], t[1], t[2], t[3]) for t in record["tiles"]],
-        last_viewed_at=record["last_viewed_at"],
-        member_level=record["member_level"],
-        default_level=record["default_level"],
+    return row_of(
+        _entity(Insight, record, "i_", INSIGHT_FIELDS),
+        None if record["c_id"] is None else _entity(User, record, "c_", USER_FIELDS),
+        None if record["m_id"] is None else _entity(User, record, "m_", USER_FIELDS),
+        record,
     )
 
 
 async def get(engine: AsyncEngine, team_id: int, ref: str, viewer: Viewer) -> InsightRow | None:
     """A live insight the viewer may see, by numeric id first, then by short_id (PostHog's order)."""
     async with raw_connection(engine) as connection:
-        if ref.isascii() and ref.isdigit() and int(ref) <= 2**31 - 1:
+        if (ref_id := numeric_ref(ref)) is not None:
             record = await connection.fetchrow(
-                _BY_ID.sql, *_BY_ID.args(statement_params(team_id, viewer, ref_id=int(ref)))
+                _BY_ID.sql, *_BY_ID.args(statement_params(team_id, viewer, ref_id=ref_id))
             )
             if record is not None:
                 return _to_row(record)

@@ -73,7 +73,7 @@ def statement_params(team_id: int, viewer: Viewer, **extra: Any) -> dict[str, An
     }
 
 
-def tiles_column() -> ColumnElement[Any]:
+def _tiles_column() -> ColumnElement[Any]:
     tile = aliased(DashboardTile)
     board = aliased(Dashboard)
     entry = func.jsonb_build_array(tile.id, tile.dashboard_id, board.restriction_level, board.created_by_id)
@@ -91,7 +91,7 @@ def tiles_column() -> ColumnElement[Any]:
     )
 
 
-def viewed_column() -> ColumnElement[Any]:
+def _viewed_column() -> ColumnElement[Any]:
     return (
         select(InsightViewed.last_viewed_at)
         .where(
@@ -104,20 +104,43 @@ def viewed_column() -> ColumnElement[Any]:
 
 
 VISIBLE = viewer_access.visible("insight", Insight.id, Insight.created_by_id)
-ROWS = (
-    select(
-        Insight,
-        Creator,
-        Modifier,
-        tiles_column().label("tiles"),
-        viewed_column().label("last_viewed_at"),
-        viewer_access.rule_level("insight", Insight.id, member=True).label("member_level"),
-        viewer_access.rule_level("insight", Insight.id, member=False).label("default_level"),
+
+
+def rows_of(*entities: Any) -> Select[Any]:
+    """The insight, its creator and last modifier (as `entities` choose to select them), and what
+    the serializer shows beside them, for the viewer: `row_of` reads one such row."""
+    return (
+        select(
+            *entities,
+            _tiles_column().label("tiles"),
+            _viewed_column().label("last_viewed_at"),
+            viewer_access.rule_level("insight", Insight.id, member=True).label("member_level"),
+            viewer_access.rule_level("insight", Insight.id, member=False).label("default_level"),
+        )
+        .outerjoin(Creator, Creator.id == Insight.created_by_id)
+        .outerjoin(Modifier, Modifier.id == Insight.last_modified_by_id)
+        .where(Insight.team_id == TEAM)
     )
-    .outerjoin(Creator, Creator.id == Insight.created_by_id)
-    .outerjoin(Modifier, Modifier.id == Insight.last_modified_by_id)
-    .where(Insight.team_id == TEAM)
-)
+
+
+def row_of(insight: Insight, created_by: User | None, last_modified_by: User | None, row: Any) -> InsightRow:
+    return InsightRow(
+        insight=insight,
+        created_by=created_by,
+        last_modified_by=last_modified_by,
+        tiles=[(t[0], t[1], t[2], t[3]) for t in row["tiles"]],
+        last_viewed_at=row["last_viewed_at"],
+        member_level=row["member_level"],
+        default_level=row["default_level"],
+    )
+
+
+def numeric_ref(ref: str) -> int | None:
+    """An insight ref that is looked up by id first (then by short_id, PostHog's lookup order)."""
+    return int(ref) if ref.isascii() and ref.isdigit() and int(ref) <= 2**31 - 1 else None
+
+
+ROWS = rows_of(Insight, Creator, Modifier)
 LIVE = Insight.deleted.is_(False)
 BY_ID = ROWS.where(VISIBLE, LIVE, Insight.id == bindparam("ref_id", type_=Integer))
 BY_ID_ANY = ROWS.where(VISIBLE, Insight.id == bindparam("ref_id", type_=Integer))
@@ -127,24 +150,16 @@ BY_IDS = ROWS.where(Insight.id.in_(bindparam("ids", expanding=True)))
 
 
 def _to_row(row: Any) -> InsightRow:
-    return InsightRow(
-        insight=row[0],
-        created_by=row[1],
-        last_modified_by=row[2],
-        tiles=[(t[0], t[1], t[2], t[3]) for t in row.tiles],
-        last_viewed_at=row.last_viewed_at,
-        member_level=row.member_level,
-        default_level=row.default_level,
-    )
+    return row_of(row[0], row[1], row[2], row._mapping)
 
 
 async def get(
     session: AsyncSession, team_id: int, ref: str, viewer: Viewer, *, include_deleted: bool = False
 ) -> InsightRow | None:
     """By numeric id first, then by short_id (PostHog's lookup order)."""
-    if ref.isascii() and ref.isdigit() and int(ref) <= 2**31 - 1:
+    if (ref_id := numeric_ref(ref)) is not None:
         by_id = BY_ID_ANY if include_deleted else BY_ID
-        row = (await session.execute(by_id, statement_params(team_id, viewer, ref_id=int(ref)))).first()
+        row = (await session.execute(by_id, statement_params(team_id, viewer, ref_id=ref_id))).first()
         if row is not None:
             return _to_row(row)
     by_short_id = BY_SHORT_ID_ANY if include_deleted else BY_SHORT_ID
