@@ -276,11 +276,12 @@ def _cells(spec: RetentionSpec, rows: Sequence[Any]) -> dict[str, dict[tuple[int
     """Per value, (cohort index, k) → actors seen in the cohort's k-th period (k=0: all of them).
     Cumulative: k is each actor's *last* return period (0 when they never came back)."""
     words = -(-spec.total_intervals // WORD_BITS)
+    own_returns = returns_are_cohorts(spec)
     per_value: dict[str, dict[tuple[int, int], int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
         cells, n = per_value[row.bv], int(row.actors)
         starts = _periods(row, "s", words)
-        returns = starts if returns_are_cohorts(spec) else _periods(row, "r", words)
+        returns = starts if own_returns else _periods(row, "r", words)
         for start in starts:
             later = [period - start for period in returns if period > start]
             if spec.cumulative:
