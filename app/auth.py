@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import orjson
 from fastapi import Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied
 from app.models import PersonalAPIKey, User
@@ -44,7 +44,7 @@ def has_scope(granted: list[str], required: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class AuthContext:
-    user: User  # in the request's session
+    user: User  # in the request's session; for a `ProjectReader`, the shared detached one (read-only)
     key: PersonalAPIKey  # detached, shared with other requests: read-only
     principal: Principal
 
@@ -71,7 +71,11 @@ async def _key_from_request(request: Request) -> tuple[str, str] | None:
     return None
 
 
-async def authenticate(request: Request, session: AsyncSession, cache: PrincipalCache) -> AuthContext:
+async def principal_for(
+    request: Request, sessions: async_sessionmaker[AsyncSession], cache: PrincipalCache
+) -> Principal:
+    """The presented key's principal, from the cache or loaded in a short session of its own, so a
+    request whose key is cached (nearly all) needs no session for authentication."""
     presented = await _key_from_request(request)
     if presented is None:
         raise NotAuthenticated(headers={"WWW-Authenticate": "Bearer"})
@@ -79,21 +83,31 @@ async def authenticate(request: Request, session: AsyncSession, cache: Principal
     secure_value = hash_key_value(value)
 
     async def load() -> Principal:
-        row = await identity.key_with_user(session, secure_value)
-        if row is None:
-            raise AuthenticationFailed(
-                f"Personal API key found in request {source} is invalid.",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        for loaded in row:
-            session.expunge(loaded)
+        async with sessions() as session:
+            row = await identity.key_with_user(session, secure_value)
+            if row is None:
+                raise AuthenticationFailed(
+                    f"Personal API key found in request {source} is invalid.",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            for loaded in row:
+                session.expunge(loaded)
         return cache.put(secure_value, *row)
 
     principal = await cache.load(secure_value, load)
     now = utcnow()
     last_used = principal.key.last_used_at
     if last_used is None or now - last_used > LAST_USED_RESOLUTION:
-        await identity.touch_key(session, principal.key.id, now)
+        async with sessions() as session:
+            await identity.touch_key(session, principal.key.id, now)
+            await session.commit()
         cache.discard(secure_value)  # reloaded, with its new last_used_at, by the next request
+    return principal
+
+
+async def authenticate(request: Request, session: AsyncSession) -> AuthContext:
+    """The request's key and user, the user merged into the request's session (no SQL)."""
+    state = request.app.state
+    principal = await principal_for(request, state.read_sessionmaker, state.principals)
     user = await session.merge(principal.user, load=False)
     return AuthContext(user=user, key=principal.key, principal=principal)

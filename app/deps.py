@@ -69,7 +69,7 @@ ExecutionDep = Annotated[ExecutionContext, Depends(get_execution)]
 
 
 async def get_auth(request: Request, session: SessionDep) -> AuthContext:
-    return await authenticate(request, session, request.app.state.principals)
+    return await authenticate(request, session)
 
 
 AuthDep = Annotated[AuthContext, Depends(get_auth)]
@@ -92,15 +92,21 @@ def parse_id(raw: str) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID else None
 
 
-async def project_access(request: Request, auth: AuthContext, session: AsyncSession) -> ProjectAccess:
+async def project_access(request: Request, auth: AuthContext) -> ProjectAccess:
     """The project named by `:project_id` / `:environment_id` (an id or `@current`), if the key may use
-    it, with the user's membership; remembered with the key (see `app.principals`)."""
+    it, with the user's membership; remembered with the key (see `app.principals`), loaded on a miss
+    in a short session of its own."""
     raw = request.path_params.get("project_id") or request.path_params.get("environment_id", "")
-    return await auth.principal.load_project(raw, lambda: _load_access(session, auth, raw))
+
+    async def load() -> ProjectAccess:
+        async with request.app.state.read_sessionmaker() as session:
+            return await _load_access(session, auth, raw)
+
+    return await auth.principal.load_project(raw, load)
 
 
-async def get_project_access(request: Request, auth: AuthDep, session: SessionDep) -> ProjectAccess:
-    return await project_access(request, auth, session)
+async def get_project_access(request: Request, auth: AuthDep) -> ProjectAccess:
+    return await project_access(request, auth)
 
 
 ProjectAccessDep = Annotated[ProjectAccess, Depends(get_project_access)]

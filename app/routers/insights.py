@@ -117,7 +117,6 @@ async def create_insight(
 async def retrieve_insight(
     request: Request,
     reader: Reader,
-    session: SessionDep,
     execution: ExecutionDep,
     insight_id: InsightRef,
     mode: ModeDep,
@@ -132,7 +131,8 @@ async def retrieve_insight(
     # Variables only affect HogQL queries, which insights here never hold; still validated as PostHog does.
     json_object(variables_override, "variables_override")
     filters, tile = await insight_queries.dashboard_context(
-        session, project, row.insight.id, from_dashboard, json_object(filters_override, "filters_override")
+        request.app.state.read_sessionmaker,
+        project, row.insight.id, from_dashboard, json_object(filters_override, "filters_override")
     )
     results = await insight_queries.run(
         execution, project, row.insight, RunContext(mode, filters, from_dashboard, client_query_id)

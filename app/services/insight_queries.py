@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.errors import APIError, NotFound, ValidationError
 from app.execution.modes import ExecutionMode
@@ -157,18 +157,20 @@ async def run(
 
 
 async def dashboard_context(
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     project: Project,
     insight_id: int,
     dashboard_id: int | None,
     filters_override: Mapping[str, Any] | None,
 ) -> tuple[dict[str, Any] | None, DashboardTile | None]:
-    """The filters that apply to an insight read (with `from_dashboard`: that dashboard's and its tile's)."""
+    """The filters that apply to an insight read (with `from_dashboard`: that dashboard's and its
+    tile's, read in a session opened only then)."""
     if dashboard_id is None:
         return merge_filters(None, filters_override, None), None
-    board = await dashboards_repo.get(session, project.id, dashboard_id)
-    if board is None:
-        raise NotFound()
-    tile = await dashboards_repo.insight_tile(session, project.id, dashboard_id, insight_id)
+    async with sessions() as session:
+        board = await dashboards_repo.get(session, project.id, dashboard_id)
+        if board is None:
+            raise NotFound()
+        tile = await dashboards_repo.insight_tile(session, project.id, dashboard_id, insight_id)
     overrides = tile.filters_overrides if tile is not None else None
     return merge_filters(board.filters, filters_override, overrides), tile
