@@ -132,7 +132,10 @@ async def retrieve_insight(
     json_object(variables_override, "variables_override")
     filters, tile = await insight_queries.dashboard_context(
         request.app.state.read_sessionmaker,
-        project, row.insight.id, from_dashboard, json_object(filters_override, "filters_override")
+        project,
+        row.insight.id,
+        from_dashboard,
+        json_object(filters_override, "filters_override"),
     )
     results = await insight_queries.run(
         execution, project, row.insight, RunContext(mode, filters, from_dashboard, client_query_id)
