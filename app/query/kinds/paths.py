@@ -129,7 +129,10 @@ def _items(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Subqu
     query = select(*grouped.c)
     if spec.exclude_events:
         query = query.where(not_(grouped.c.item == any_(literal(list(spec.exclude_events), ARRAY(Text)))))
-    return query.subquery("path_kept")
+    # OFFSET 0 keeps Postgres from pulling this subquery up into the windows above: pulled up, it
+    # sorted whole events (properties included, ~900 bytes a row, spilling to disk) and only then
+    # computed their items; fenced, it sorts (pid, ts, uuid, item) rows in memory.
+    return query.offset(0).subquery("path_kept")
 
 
 def _compact(items: Subquery) -> Subquery:
