@@ -64,7 +64,13 @@ class TeamContext:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        # Not dataclasses.asdict: it deep-copies the filters, and every insight read builds this.
+        return {
+            "id": self.id,
+            "timezone": self.timezone,
+            "week_start_day": self.week_start_day,
+            "test_account_filters": self.test_account_filters,
+        }
 
 
 def cache_key(ir: QueryIR, team: TeamContext, filters_override: Mapping[str, Any] | None) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from app.models import Project
+from app.query.api import TeamContext
 from app.services import insight_queries
 
 QUERY = {
@@ -40,3 +42,10 @@ def test_team_settings_and_filters_make_another_plan() -> None:
     keys = {v.cache_key for v in variants}
     assert base not in keys
     assert len(keys) == len(variants)
+
+
+def test_team_json_holds_every_field_the_plan_depends_on() -> None:
+    """The plan is keyed and rebuilt from `to_json()`: a field left out would share plans across teams."""
+    team = TeamContext(id=7, timezone="Asia/Tokyo", week_start_day=1, test_account_filters=[{"key": "email"}])
+    assert TeamContext(**team.to_json()) == team
+    assert set(team.to_json()) == {f.name for f in dataclasses.fields(TeamContext)}
