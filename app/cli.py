@@ -24,7 +24,7 @@ from app.db import create_engine, create_sessionmaker
 from app.runtime import Unreachable, backing_services, check_reachable, migrate
 from app.services import identity as identity_service
 from app.settings import Settings
-from app.supervisor import api_command, supervise, worker_command
+from app.supervisor import api_children, listeners, supervise, worker_child
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 # One Python process uses one core, and the API is CPU-bound on cheap reads (a cached insight read
@@ -95,16 +95,22 @@ def serve(
         err.print(f"[bold]API[/] {settings.site_url}  docs {settings.site_url}/docs")
         if workers > 1:
             _share_metrics(settings)
-        commands = [api_command(host, port, workers)]
+        try:
+            sockets = listeners(host, port, workers)
+        except OSError as exc:
+            raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        children = api_children(sockets, workers)
         if not no_worker:
-            commands.append(worker_command())
+            children.append(worker_child())
         marker = _serve_marker(settings)
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(json.dumps({"pid": os.getpid(), "site_url": settings.site_url}))
         try:
-            code = supervise(commands, env=dict(os.environ))
+            code = supervise(children, env=dict(os.environ))
         finally:
             marker.unlink(missing_ok=True)
+            for listener in sockets:
+                listener.close()
     raise typer.Exit(code)
 
 

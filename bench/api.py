@@ -33,6 +33,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import psutil
 import redis.asyncio as aioredis
 
 from app.cli import DEFAULT_API_WORKERS
@@ -97,6 +98,50 @@ class KeepAlive:
                 length = int(line[15:])
         await self.reader.readexactly(length)
         return status
+
+
+@dataclass
+class ServerLoad:
+    """What the server's processes did during one scenario: CPU per request, and how the client's
+    connections were spread over the API processes (the kernel hands each to whichever accepts
+    first; an uneven spread queues requests behind the busier process, which shows in the p99)."""
+
+    cpu_us_per_request: float
+    connections: list[int]
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    root = psutil.Process(pid)
+    return [root, *root.children(recursive=True)]
+
+
+def _cpu_seconds(processes: list[psutil.Process]) -> float:
+    return sum(sum(p.cpu_times()[:2]) for p in processes)
+
+
+def _connections(processes: list[psutil.Process], port: int) -> list[int]:
+    def established(process: psutil.Process) -> int:
+        return sum(
+            1
+            for c in process.net_connections("tcp")
+            if c.laddr and c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED
+        )
+
+    counts = (established(p) for p in processes)
+    return sorted((n for n in counts if n), reverse=True)
+
+
+async def observed_load(
+    server_pid: int, port: int, path: str, headers: dict[str, str], concurrency: int, seconds: float
+) -> tuple[Figures, ServerLoad]:
+    processes = _tree(server_pid)
+    before = _cpu_seconds(processes)
+    load = asyncio.ensure_future(http_load(port, path, headers, concurrency, seconds))
+    await asyncio.sleep(min(1.0, seconds / 2))
+    spread = _connections(processes, port)
+    figures = await load
+    cpu = (_cpu_seconds(processes) - before) / max(figures.requests, 1) * 1e6
+    return figures, ServerLoad(cpu, spread)
 
 
 async def http_load(
@@ -301,7 +346,7 @@ async def run(args: argparse.Namespace) -> int:
             ("GET /insights/?basic=true", f"{base}/?basic=true"),
         ]
         results = [
-            (name, await http_load(port, path, headers, args.concurrency, args.seconds))
+            (name, *await observed_load(server.pid, port, path, headers, args.concurrency, args.seconds))
             for name, path in scenarios
         ]
         base_retrieve, base_list = await baseline(
@@ -320,15 +365,20 @@ async def run(args: argparse.Namespace) -> int:
         f"{'db req/s':>10}{'db p99':>10}{'api/db':>8}"
     )
     baselines = [base_retrieve, base_list, None]
-    for (name, figures), reference in zip(results, baselines, strict=True):
+    for (name, figures, _), reference in zip(results, baselines, strict=True):
         print(_row(name, figures, reference))
+    for name, _, server_load in results:
+        print(
+            f"{name:<34} server CPU {server_load.cpu_us_per_request:,.0f} us/request, "
+            f"connections per API process {'/'.join(map(str, server_load.connections))}"
+        )
     retrieve = results[0][1]
     met = retrieve.rps >= TARGET_RPS and retrieve.percentile(0.99) <= TARGET_P99_MS
     print(
         f"target cached retrieve ≥ {TARGET_RPS} req/s, p99 ≤ {TARGET_P99_MS:.0f} ms: "
         f"{'MET' if met else 'NOT MET'} ({retrieve.rps:.0f} req/s, p99 {retrieve.percentile(0.99):.1f} ms)"
     )
-    return 1 if any(figures.errors for _, figures in results) else 0
+    return 1 if any(figures.errors for _, figures, _ in results) else 0
 
 
 def main() -> None:
