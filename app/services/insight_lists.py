@@ -21,7 +21,7 @@ from app.query import dates
 from app.repositories import insights as repository
 from app.repositories.insights import ListFilters, Viewer
 from app.schemas import insights as serializers
-from app.services.insight_queries import EMPTY_RESULT, RunContext, run
+from app.services.insight_queries import EMPTY_RESULT, NON_COMPUTING, RunContext, run
 from app.services.tags import list_param, tags_param
 
 MAX_SEARCH = 200
@@ -121,7 +121,9 @@ async def page(
         ordered.append(row)
     if basic:
         return count, [serializers.basic(row, viewer) for row in ordered]
-    limit_compute = asyncio.Semaphore(COMPUTE_CONCURRENCY)
+    # Bounds computations; reads of cached results all go at once (one MGET, app/execution/cache.py).
+    computing = run_context.mode not in NON_COMPUTING
+    limit_compute = asyncio.Semaphore(COMPUTE_CONCURRENCY if computing else max(len(ordered), 1))
 
     async def results(row: repository.InsightRow) -> dict[str, Any]:
         async with limit_compute:
