@@ -26,7 +26,7 @@ from app.repositories.insights import InsightRow, Viewer
 from app.schemas import dashboards as serializers
 from app.schemas import insights as insight_serializers
 from app.schemas.generated.dashboards import TileWrite
-from app.services.insight_queries import RunContext, merge_filters, run
+from app.services.insight_queries import RunContext, merge_filters, run, run_bound
 
 LAYOUT_SIZES = ("sm", "xs")
 MISSING_COORDINATE = 100
@@ -107,8 +107,9 @@ def error_body(exc: BaseException) -> dict[str, str]:
 
 
 async def compute_all(context: TileContext, tile_set: TileSet) -> list[dict[str, Any]]:
-    """Every tile, a few at a time; a failing tile is returned with its `error`, never failing the rest."""
-    limit = asyncio.Semaphore(COMPUTE_CONCURRENCY)
+    """Every tile, a few computations at a time; a failing tile is returned with its `error`, never
+    failing the rest."""
+    limit = run_bound(context.mode, len(tile_set.tiles), COMPUTE_CONCURRENCY)
 
     async def one(order: int, tile: DashboardTile, text: DashboardText | None) -> dict[str, Any]:
         row = tile_set.row_for(tile)

@@ -21,7 +21,7 @@ from app.query import dates
 from app.repositories import insights as repository
 from app.repositories.insights import ListFilters, Viewer
 from app.schemas import insights as serializers
-from app.services.insight_queries import EMPTY_RESULT, NON_COMPUTING, RunContext, run
+from app.services.insight_queries import EMPTY_RESULT, RunContext, run, run_bound
 from app.services.tags import list_param, tags_param
 
 MAX_SEARCH = 200
@@ -121,9 +121,7 @@ async def page(
         ordered.append(row)
     if basic:
         return count, [serializers.basic(row, viewer) for row in ordered]
-    # Bounds computations; reads of cached results all go at once (one MGET, app/execution/cache.py).
-    computing = run_context.mode not in NON_COMPUTING
-    limit_compute = asyncio.Semaphore(COMPUTE_CONCURRENCY if computing else max(len(ordered), 1))
+    limit_compute = run_bound(run_context.mode, len(ordered), COMPUTE_CONCURRENCY)
 
     async def results(row: repository.InsightRow) -> dict[str, Any]:
         async with limit_compute:

@@ -7,6 +7,7 @@ cache key (`filters_hash`) and the results but not the insight.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -110,6 +111,12 @@ def _plan(key: bytes) -> QueryPlan:
     time. The key holds all the plan depends on, so an entry can never be stale."""
     query, team, filters = orjson.loads(key)
     return plan_query(parse_query(query), TeamContext(**team), filters)
+
+
+def run_bound(mode: ExecutionMode, runs: int, computations: int) -> asyncio.Semaphore:
+    """How many of `runs` insight runs go at once: `computations` if they may compute, else all of
+    them, as their cache reads then go to Redis together (one MGET, app/execution/cache.py)."""
+    return asyncio.Semaphore(computations if mode not in NON_COMPUTING else max(runs, 1))
 
 
 def result_fields(body: Mapping[str, Any], cache_key: str) -> dict[str, Any]:
