@@ -105,16 +105,22 @@ class ResultCache:
         await self.redis.set(_cache_key(key), dumps(payload), ex=int(CACHE_TTL.total_seconds()))
         return CachedResult(response=response, last_refresh=last_refresh)
 
-    async def compute_once(self, key: str, compute: Callable[[], Awaitable[dict[str, Any]]]) -> CachedResult:
+    async def compute_once(
+        self, key: str, compute: Callable[[], Awaitable[dict[str, Any]]], *, since: datetime | None = None
+    ) -> CachedResult:
         """Compute and cache `key`, sharing the work with identical concurrent calls anywhere.
 
         The computation runs in its own task, owned by nobody: a caller that goes away (a closed
         dashboard stream) stops waiting without failing the others, and the computation itself is
         cancelled (stopping its Postgres statement) only when no caller is waiting any more.
+
+        `since`: a result cached at or after it is one the caller has not seen (it read the cache
+        just before), so it is taken instead of computing again; without it, only a result cached
+        after this call began counts.
         """
         flight = self._in_flight.get(key)
         if flight is None or flight.abandoned:
-            flight = _Flight(asyncio.ensure_future(self._compute_with_lock(key, compute)))
+            flight = _Flight(asyncio.ensure_future(self._compute_with_lock(key, compute, since or utcnow())))
             self._in_flight[key] = flight
             flight.task.add_done_callback(lambda _: self._forget(key, flight))
         flight.waiters += 1
@@ -133,16 +139,19 @@ class ResultCache:
             flight.task.exception()  # retrieved: every waiter has re-raised it already
 
     async def _compute_with_lock(
-        self, key: str, compute: Callable[[], Awaitable[dict[str, Any]]]
+        self, key: str, compute: Callable[[], Awaitable[dict[str, Any]]], since: datetime
     ) -> CachedResult:
-        started = utcnow()
         while not await self.redis.set(_lock_key(key), "1", nx=True, px=int(LOCK_TTL.total_seconds() * 1000)):
             # Another process is computing it: wait for its result (or for its lock to go away).
             await asyncio.sleep(LOCK_POLL)
             cached = await self.get(key)
-            if cached is not None and cached.last_refresh >= started:
+            if cached is not None and cached.last_refresh >= since:
                 return cached
         try:
+            # Another process may have finished (and unlocked) between our read and our lock.
+            cached = await self.get(key)
+            if cached is not None and cached.last_refresh >= since:
+                return cached
             response = await compute()
             return await self.put(key, response, utcnow())
         finally:

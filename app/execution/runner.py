@@ -138,10 +138,9 @@ async def execute(
     async def compute() -> dict[str, Any]:
         return await run_on_connection(ctx, prepared, query_id)
 
-    async def blocking() -> dict[str, Any]:
-        return response_body(
-            prepared, await ctx.cache.compute_once(prepared.cache_key, compute), is_cached=False, status=None
-        )
+    async def blocking(since: datetime | None = None) -> dict[str, Any]:
+        computed = await ctx.cache.compute_once(prepared.cache_key, compute, since=since)
+        return response_body(prepared, computed, is_cached=False, status=None)
 
     async def start_async(force: bool) -> QueryStatus:
         return await enqueue_query(
@@ -153,6 +152,7 @@ async def execute(
     if mode is ExecutionMode.FORCE_ASYNC:
         return response_body(prepared, None, is_cached=False, status=await start_async(force=True))
 
+    read_at = utcnow()  # the real clock, as `last_refresh` is (`now` may be injected)
     cached = await ctx.cache.get(prepared.cache_key)
     lazy = mode is ExecutionMode.LAZY_ASYNC
     fresh = cached is not None and not cache_policy.is_stale(
@@ -170,7 +170,7 @@ async def execute(
     if mode is ExecutionMode.BLOCKING or (
         mode is ExecutionMode.ASYNC_EXCEPT_ON_CACHE_MISS and cached is None
     ):
-        return await blocking()
+        return await blocking(since=read_at)
     # async, lazy_async, async_except_on_cache_miss with a stale cache: serve stale, recompute in background.
     return response_body(prepared, cached, is_cached=cached is not None, status=await start_async(force=True))
 

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.execution.cache import ResultCache
+from app.models.base import utcnow
 
 
 def slow_query(engine: AsyncEngine, calls: list[int], seconds: float) -> Any:
@@ -58,3 +59,22 @@ async def test_the_last_caller_leaving_stops_the_statement(engine: AsyncEngine, 
     assert calls == [1]
     # A new caller afterwards computes afresh instead of joining the abandoned computation.
     assert (await cache.compute_once("k", slow_query(engine, calls, 0))).response == {"results": [2]}
+
+
+async def test_a_result_cached_after_the_callers_read_is_taken_not_computed_again(redis: Redis) -> None:
+    """Another process computed and unlocked between this caller's cache miss and its lock: its result
+    is new to the caller, so the caller takes it (it computed twice under 50 subscribers over 2 processes)."""
+    cache, calls = ResultCache(redis), []
+    key = f"raced-{time.time_ns()}"
+    read_at = utcnow()  # the caller's (missed) read
+    await cache.put(key, {"results": ["theirs"]}, utcnow())  # the other process, done and unlocked
+
+    async def ours() -> dict[str, Any]:
+        calls.append(1)
+        return {"results": ["ours"]}
+
+    taken = await cache.compute_once(key, ours, since=read_at)
+    assert (taken.response, calls) == ({"results": ["theirs"]}, [])
+    # Without `since` (force_blocking), only what is cached after the call began counts: it computes.
+    forced = await cache.compute_once(key, ours)
+    assert (forced.response, calls) == ({"results": ["ours"]}, [1])
