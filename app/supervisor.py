@@ -49,13 +49,8 @@ def listeners(host: str, port: int, count: int) -> list[socket.socket]:
 
 def api_children(sockets: list[socket.socket], count: int) -> list[Child]:
     """`count` API processes; without SO_REUSEPORT they share the one socket."""
-    return [
-        Child(
-            [sys.executable, "-m", "app.api_process", str(fd)],
-            (fd,),
-        )
-        for fd in (sockets[n % len(sockets)].fileno() for n in range(count))
-    ]
+    fds = [sockets[n % len(sockets)].fileno() for n in range(count)]
+    return [Child([sys.executable, "-m", "app.api_process", str(fd)], (fd,)) for fd in fds]
 
 
 def worker_child() -> Child:
