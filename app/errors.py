@@ -200,7 +200,8 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
             pattern = re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(template))
             methods = sorted(m.upper() for m in operations)
             table.append((re.compile(f"^{pattern}/?$"), methods + (["HEAD"] if "GET" in methods else [])))
-        app.state.route_methods = table
+        # Literal segments first, as routing does: `/insights/funnel` is not `/insights/{id}`.
+        app.state.route_methods = sorted(table, key=lambda entry: entry[0].pattern.count("[^/]+"))
     return next((methods for regex, methods in app.state.route_methods if regex.match(path)), [])
 
 

@@ -111,11 +111,14 @@ async def main() -> None:
         os.environ,
         DATABASE_URL=database_url,
         REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"),
+        LOG_LEVEL="warning",
     )
+    # `analytics serve`, as users run it: one SO_REUSEPORT socket per process. uvicorn's shared
+    # `--workers` socket gave all 8 keep-alive connections to one process, leaving the other idle.
     server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port),
-        "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
-        cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
+        sys.executable, "-m", "app.cli", "serve", "--no-worker", "--port", str(port),
+        "--workers", str(args.workers),
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}"

@@ -31,6 +31,17 @@ async def test_wrong_method_is_json_405(client: httpx.AsyncClient, team: Team) -
     }
 
 
+async def test_405_allow_names_the_literal_route_not_the_id_route(
+    client: httpx.AsyncClient, team: Team
+) -> None:
+    # `/insights/funnel` also matches `/insights/{id}`; its Allow must be the funnel endpoint's.
+    for path in ("insights/funnel", "insights/funnel/", "insights/42"):
+        response = await client.options(f"/api/projects/{team.id}/{path}", headers=team.headers)
+        assert response.status_code == 405
+        expected = "GET, POST, HEAD" if "funnel" in path else "DELETE, GET, PATCH, PUT, HEAD"
+        assert response.headers["allow"] == expected
+
+
 async def test_malformed_json_is_parse_error(client: httpx.AsyncClient, team: Team) -> None:
     response = await client.patch(
         f"/api/projects/{team.id}/",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Integer,
     Select,
@@ -68,7 +69,7 @@ def runs(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, period: bo
     return _valued(ir, chosen, part)
 
 
-def _per_step(run: Subquery, n: int) -> list[ColumnElement[Any]]:
+def _per_step(run: Subquery | CTE, n: int) -> list[ColumnElement[Any]]:
     columns: list[ColumnElement[Any]] = []
     for k in range(n):
         reached = run.c.depth > k
@@ -88,9 +89,14 @@ def steps_statement(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange)
     Values beyond `breakdown_limit` (ranked by the last step's count, then the one before...) are
     merged into `$$_posthog_breakdown_other_$$`; `ranked_values` tells how many values there were."""
     n = len(ir.series)
-    run = runs(ir, ctx, rng)
     if ir.breakdown is None:
-        return select(*_per_step(run, n), literal(0).label("ranked_values"), literal(False).label("is_other"))
+        return select(
+            *_per_step(runs(ir, ctx, rng), n),
+            literal(0).label("ranked_values"),
+            literal(False).label("is_other"),
+        )
+    # Read by the ranking and the merge: a CTE computes the funnel once (a subquery, twice).
+    run = runs(ir, ctx, rng).element.cte("funnel_runs")
     per_value = (
         select(run.c.value, *(func.count().filter(run.c.depth > k).label(count(k)) for k in range(n)))
         .group_by(run.c.value)
@@ -128,7 +134,7 @@ def time_to_convert_statement(ir: QueryIR, ctx: source.CompileContext, rng: Reso
     times = (
         select(_seconds(run.c[time(spec.to_step)], run.c[time(spec.from_step)]).label("seconds"))
         .where(run.c.depth > spec.to_step)
-        .subquery("conversion_times")
+        .cte("conversion_times")  # read by the stats and the binning: computed once
     )
     stats = select(
         func.count().label("n"),
