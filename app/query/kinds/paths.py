@@ -40,6 +40,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import Over
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.query import execute, source
 from app.query.dates import ResolvedRange
@@ -131,8 +133,10 @@ def _items(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Subqu
         query = query.where(not_(grouped.c.item == any_(literal(list(spec.exclude_events), ARRAY(Text)))))
     # OFFSET 0 keeps Postgres from pulling this subquery up into the windows above: pulled up, it
     # sorted whole events (properties included, ~900 bytes a row, spilling to disk) and only then
-    # computed their items; fenced, it sorts (pid, ts, uuid, item) rows in memory.
-    return query.offset(0).subquery("path_kept")
+    # computed their items; fenced, it sorts (pid, ts, uuid, item) rows in memory. Sorted inside
+    # the fence, in the windows' order, the scan, the items and the sort run in parallel workers
+    # (1M events: 560 -> 400 ms to the sorted rows); outside, the leader did them alone.
+    return query.order_by(grouped.c.pid, grouped.c.ts, grouped.c.uuid).offset(0).subquery("path_kept")
 
 
 def _compact(items: Subquery) -> Subquery:
@@ -144,13 +148,22 @@ def _compact(items: Subquery) -> Subquery:
         (or_(gaps.c.previous.is_(None), gaps.c.ts - gaps.c.previous >= literal(SESSION_GAP, Interval())), 1),
         else_=0,
     )
-    session = func.sum(starts).over(partition_by=gaps.c.pid, order_by=[gaps.c.ts, gaps.c.uuid])
-    sessions = select(gaps.c.pid, gaps.c.ts, gaps.c.uuid, gaps.c.item, session.label("session")).subquery(
-        "path_sessions"
-    )
-    run = [sessions.c.pid, sessions.c.session]
-    following = func.lead(sessions.c.item).over(partition_by=run, order_by=[sessions.c.ts, sessions.c.uuid])
-    nexts = select(*sessions.c, following.label("next_item")).subquery("path_next")
+
+    # The session number and the next item in the session come from one window over the person's
+    # rows (the next row is in the session unless it starts one), so Postgres needn't re-sort the
+    # rows by (person, session) first.
+    def by_person(function: FunctionElement[Any]) -> Over[Any]:
+        return function.over(partition_by=gaps.c.pid, order_by=[gaps.c.ts, gaps.c.uuid])
+
+    following = case((by_person(func.lead(starts)) == 0, by_person(func.lead(gaps.c.item))))
+    nexts = select(
+        gaps.c.pid,
+        gaps.c.ts,
+        gaps.c.uuid,
+        gaps.c.item,
+        by_person(func.sum(starts)).label("session"),
+        following.label("next_item"),
+    ).subquery("path_next")
     kept = (
         select(*nexts.c)
         .where(nexts.c.item != func.coalesce(nexts.c.next_item, literal("", String)))
