@@ -11,8 +11,10 @@
 Concurrency: batches of one project run under a shared advisory lock, so they proceed side by side
 (linking a new id to a person, as most `$identify`s do, is safe there). Only a real merge deletes a
 person and rewrites events: a batch that needs one raises `NeedsExclusiveLock` and is rerun under the
-exclusive lock, so no batch can ever stamp events with a person that a merge is deleting. The same
-happens when a concurrent batch links an id first. Rows are inserted and locked in sorted order.
+exclusive lock, so no batch can ever stamp events with a person that a merge is deleting. When a
+concurrent batch links one of the batch's new ids first (an `$identify` racing the anonymous id's
+first event), the ids planned with it join that batch's person instead; only when that would merge
+two stored persons is the batch rerun exclusively. Rows are inserted and locked in sorted order.
 """
 
 from __future__ import annotations
@@ -74,7 +76,6 @@ class PersonResolver:
         self.identified: dict[uuid_lib.UUID, bool] = {}
         self.new_links: set[str] = set()  # distinct ids whose mapping is not stored yet
         self.new_persons: dict[uuid_lib.UUID, datetime] = {}  # not stored yet, with their creation time
-        self.fresh_ids: set[str] = set()  # unseen ids of plain events, each with a new person of its own
 
     async def resolve(self, events: list[CapturedEvent]) -> dict[str, uuid_lib.UUID]:
         merges = [
@@ -91,7 +92,6 @@ class PersonResolver:
         for event in sorted(events, key=lambda e: e.timestamp):
             if event.distinct_id not in self.mapping:
                 self._plan_person([event.distinct_id], event.timestamp)
-                self.fresh_ids.add(event.distinct_id)
         await self._write_links()
         updates = self._updates(events)
         await self._insert_persons(updates)
@@ -179,8 +179,9 @@ class PersonResolver:
         self.mapping = {d: into if p == other else p for d, p in self.mapping.items()}
 
     async def _write_links(self) -> None:
-        """All new links in one sorted statement. An id that a concurrent batch linked first: a fresh
-        id simply takes that batch's person; any other means a merge is now due (rerun exclusively)."""
+        """All new links in one sorted statement. An id that a concurrent batch linked first takes
+        that batch's person, with the ids this batch planned with it (`_join_stored`); only a merge
+        of stored persons reruns the batch exclusively."""
         if not self.new_links:
             return
         ids = sorted(self.new_links)
@@ -195,11 +196,34 @@ class PersonResolver:
         if len(linked) == len(ids):
             return
         lost = set(ids) - {row["distinct_id"] for row in linked}
-        if not lost <= self.fresh_ids:
-            raise NeedsExclusiveLock
-        for distinct_id in lost:
-            self.new_persons.pop(self.mapping.pop(distinct_id))
+        planned = {distinct_id: self.mapping[distinct_id] for distinct_id in lost}
+        if not set(planned.values()) <= self.new_persons.keys():
+            raise NeedsExclusiveLock  # we had linked it to a stored person: that is a merge now
         await self._load(lost)
+        if any(self.mapping[d] == person for d, person in planned.items()):
+            raise NeedsExclusiveLock  # the winning link isn't visible (can't happen under READ COMMITTED)
+        for person in set(planned.values()):
+            await self._join_stored(person, {self.mapping[d] for d, p in planned.items() if p == person})
+
+    async def _join_stored(self, person: uuid_lib.UUID, stored: set[uuid_lib.UUID]) -> None:
+        """A planned person some of whose ids a concurrent batch linked first, all to one stored
+        person: its other ids join that person, as they would have had that batch committed before
+        this one read them. Two stored persons would be a merge (rerun exclusively)."""
+        if len(stored) != 1:
+            raise NeedsExclusiveLock
+        (target,) = stored
+        self.new_persons.pop(person)
+        moved = sorted(d for d, p in self.mapping.items() if p == person)
+        for distinct_id in moved:
+            self.mapping[distinct_id] = target
+        if moved:
+            await self.db.execute(
+                "UPDATE person_distinct_ids SET person_id = $2 "
+                "WHERE team_id = $1 AND distinct_id = ANY($3::text[])",
+                self.team_id,
+                target,
+                moved,
+            )
 
     def _updates(self, events: list[CapturedEvent]) -> dict[uuid_lib.UUID, PersonUpdate]:
         """Each person's updates folded in event order (mapping is complete by now)."""
