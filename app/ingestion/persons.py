@@ -127,11 +127,13 @@ class PersonResolver:
         self.mapping[distinct_id] = person
         self.new_links.add(distinct_id)
 
-    def _repoint(self, old: uuid_lib.UUID, new: uuid_lib.UUID) -> None:
-        """`old` was only planned: its ids simply link to `new` instead."""
-        for distinct_id in [d for d, p in self.mapping.items() if p == old]:
+    def _repoint(self, old: uuid_lib.UUID, new: uuid_lib.UUID) -> list[str]:
+        """`old` was only planned: its ids simply link to `new` instead. Returns them, sorted."""
+        moved = sorted(d for d, p in self.mapping.items() if p == old)
+        for distinct_id in moved:
             self._link(distinct_id, new)
         self.new_persons.pop(old)
+        return moved
 
     async def _join(self, into_id: str, other_id: str, at: datetime) -> None:
         if into_id.lower() in ILLEGAL_IDS or other_id.lower() in ILLEGAL_IDS:
@@ -212,11 +214,7 @@ class PersonResolver:
         if len(stored) != 1:
             raise NeedsExclusiveLock
         (target,) = stored
-        self.new_persons.pop(person)
-        moved = sorted(d for d, p in self.mapping.items() if p == person)
-        for distinct_id in moved:
-            self.mapping[distinct_id] = target
-        if moved:
+        if moved := self._repoint(person, target):  # their links were just written: rewrite them
             await self.db.execute(
                 "UPDATE person_distinct_ids SET person_id = $2 "
                 "WHERE team_id = $1 AND distinct_id = ANY($3::text[])",
