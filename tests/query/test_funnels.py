@@ -482,6 +482,42 @@ class TestAgainstOracle:
             assert step["average_conversion_time"] == pytest.approx(expected.averages[k])
             assert step["median_conversion_time"] == pytest.approx(expected.medians[k])
 
+    @pytest.mark.parametrize("order", ["ordered", "strict", "unordered"])
+    async def test_sparse_actors(self, db: Harness, order: str) -> None:
+        """Most actors never get past step 0 (the walk leaves them out and counts them apart, see
+        `funnel_rows.walks_only_converting`); some have later steps but no step 0."""
+        rng = random.Random(33)
+        persons = [uuid.uuid4() for _ in range(150)]
+        names, weights = ["view", "signup", "buy", "scroll"], [60, 10, 14, 16]
+        events = [
+            EventRow(
+                event=rng.choices(names, weights)[0],
+                timestamp=DAY0 + timedelta(minutes=rng.randrange(0, 60 * 24 * 3, 7)),
+                person=rng.choice(persons),
+            )
+            for _ in range(600)
+        ]
+        await db.seed(events)
+        steps = ["view", "signup", "buy"]
+        window = {"funnelWindowInterval": 24, "funnelWindowIntervalUnit": "hour", "funnelOrderType": order}
+        spec = oracle.Funnel(
+            steps=[oracle.event_is(s) for s in steps], window=timedelta(hours=24), order=order
+        )
+        found = oracle.runs(spec, events)
+        expected = oracle.stats(spec, found)
+        assert expected.counts[0] - expected.counts[1] > expected.counts[0] / 3  # many stop at step 0
+        assert expected.counts[-1] > 0
+        body = await db.run(funnel(*steps, **window))
+        assert counts(body) == expected.counts
+        for k, step in enumerate(body["results"]):
+            assert step["average_conversion_time"] == pytest.approx(expected.averages[k])
+            assert step["median_conversion_time"] == pytest.approx(expected.medians[k])
+        converted = await db.run(funnel(*steps, **window, funnelVizType="time_to_convert"))
+        conversions = [(r.times[-1] - r.times[0]).total_seconds() for r in found if r.depth == len(steps)]
+        assert sum(persons for _, persons in converted["results"]["bins"]) == len(conversions)
+        average = converted["results"]["average_conversion_time"]
+        assert average == pytest.approx(sum(conversions) / len(conversions))
+
     @pytest.mark.parametrize(
         ("attribution", "step"),
         [("first_touch", None), ("last_touch", None), ("all_events", None), ("step", 1)],

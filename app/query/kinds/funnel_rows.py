@@ -17,11 +17,14 @@ every event of the actor, since any event in between breaks the order), with col
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    ScalarSelect,
+    Select,
     Subquery,
     Text,
     and_,
@@ -38,7 +41,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, array
 from app.query import source
 from app.query.breakdowns import NULL, raw_expression
 from app.query.dates import ResolvedRange
-from app.query.ir import QueryIR
+from app.query.ir import QueryIR, Series
 from app.query.specs import FunnelSpec
 from app.query.sql import EVENTS
 
@@ -60,10 +63,10 @@ def null_value(ir: QueryIR) -> list[str]:
     return [NULL] * (len(ir.breakdown.items) if ir.breakdown else 1)
 
 
-def _prefilter(ir: QueryIR, ctx: source.CompileContext) -> ColumnElement[bool] | None:
-    """`event = ANY(...)` when every step and exclusion names its events, so the index can be used."""
+def _prefilter(entities: Sequence[Series], ctx: source.CompileContext) -> ColumnElement[bool] | None:
+    """`event = ANY(...)` when every entity names its events, so the index can be used."""
     names: set[str] = set()
-    for entity in ir.entities:
+    for entity in entities:
         found = source.series_events(entity, ctx)
         if found is None:
             return None
@@ -83,17 +86,74 @@ def ties_are_interchangeable(ir: QueryIR) -> bool:
     """
     spec = spec_of(ir)
     entities = [*ir.series, *(e.entity for e in spec.exclusions)]
-    by_name = all(e.kind == "events" and e.event is not None and e.properties.empty for e in entities)
-    return by_name and ir.breakdown is None
+    return _by_name(entities) and ir.breakdown is None
 
 
-def rows(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Subquery:
+def _join_persons(ir: QueryIR, ctx: source.CompileContext) -> bool:
+    return any(source.needs_persons(ir, entity, ctx) for entity in ir.entities)
+
+
+def _by_name(entities: Sequence[Series]) -> bool:
+    """Whether each entity matches by event name alone."""
+    return all(e.kind == "events" and e.event is not None and e.properties.empty for e in entities)
+
+
+def _actors_matching(
+    ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, entities: Sequence[Series]
+) -> Select[Any]:
+    """The actors (with repeats) having an event in range that matches one of `entities`."""
+    prefilter = _prefilter(entities, ctx)
+    matching = [] if prefilter is None else [prefilter]
+    # By name, the prefilter is the match: repeating it as equalities would make the planner square
+    # its selectivity and pick a nested loop over the few actors it then expects.
+    if not _by_name(entities):
+        matching.append(or_(*(source.series_match(e, ctx) for e in entities)))
+    where = [
+        *source.query_conditions(ir, ctx, rng.date_from, rng.date_to),
+        EVENTS.c.person_id.is_not(None),
+        *matching,
+    ]
+    # Inside `rows()`'s WHERE: its own FROM, not correlated to the events it filters.
+    return (
+        select(EVENTS.c.person_id)
+        .select_from(source.from_clause(_join_persons(ir, ctx)))
+        .where(*where)
+        .correlate(None)
+    )
+
+
+def _later_steps(ir: QueryIR) -> Sequence[Series]:
+    """The steps an actor must have an event of to get past step 0: step 1 (unordered: any but 0)."""
+    return ir.series[1:] if spec_of(ir).order == "unordered" else ir.series[1:2]
+
+
+def walks_only_converting(ir: QueryIR) -> bool:
+    """Whether actors reaching no later step (see `_later_steps`) can be left out of the walk and
+    counted apart (`entered`): without exclusions, such an actor's funnel is exactly one step deep.
+    Most actors of a funnel starting with a page view never get further, and walking them is most
+    of its cost. Not per breakdown value, whose attribution needs every actor's rows."""
+    return not spec_of(ir).exclusions and ir.breakdown is None
+
+
+def entered(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> ScalarSelect[Any]:
+    """The number of actors entering the funnel: with an event of step 0 (unordered: of any step)."""
+    entries = ir.series if spec_of(ir).order == "unordered" else ir.series[:1]
+    actors = _actors_matching(ir, ctx, rng, entries).group_by(EVENTS.c.person_id).subquery("entered")
+    return select(func.count()).select_from(actors).scalar_subquery()
+
+
+def rows(
+    ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, *, converting: bool = False
+) -> Subquery:
+    """With `converting`, only the rows of actors who have an event of a later step."""
     spec = spec_of(ir)
     steps = [source.series_match(s, ctx) for s in ir.series]
     exclusions = [source.series_match(e.entity, ctx) for e in spec.exclusions]
     where = [*source.query_conditions(ir, ctx, rng.date_from, rng.date_to), EVENTS.c.person_id.is_not(None)]
+    if converting:
+        where.append(EVENTS.c.person_id.in_(_actors_matching(ir, ctx, rng, _later_steps(ir))))
     if spec.order != "strict":
-        if (prefilter := _prefilter(ir, ctx)) is not None:
+        if (prefilter := _prefilter(ir.entities, ctx)) is not None:
             where.append(prefilter)
         where.append(or_(*steps, *exclusions))
     first_step = func.least(*(case((matches, literal(i)), else_=None) for i, matches in enumerate(steps)))
@@ -110,9 +170,11 @@ def rows(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Subquer
         values = [raw_expression(item) for item in ir.breakdown.items]
         columns.append(array[Any](values, type_=Text).label("bv"))
         columns.append(or_(*(value != literal(NULL) for value in values)).label("bv_set"))
-    join_persons = any(source.needs_persons(ir, entity, ctx) for entity in ir.entities)
     return (
-        select(*columns).select_from(source.from_clause(join_persons)).where(*where).subquery("funnel_events")
+        select(*columns)
+        .select_from(source.from_clause(_join_persons(ir, ctx)))
+        .where(*where)
+        .subquery("funnel_events")
     )
 
 

@@ -58,10 +58,18 @@ def _valued(ir: QueryIR, chosen: Subquery, part: funnel_rows.Partitioned) -> Sub
     return select(*chosen.c, value.label("value")).subquery("funnel_valued")
 
 
-def runs(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, period: bool = False) -> Subquery:
-    """Best entry per run (per run and entry period with `period`), with `value`."""
+def runs(
+    ir: QueryIR,
+    ctx: source.CompileContext,
+    rng: ResolvedRange,
+    period: bool = False,
+    *,
+    converting: bool = False,
+) -> Subquery:
+    """Best entry per run (per run and entry period with `period`), with `value`. With `converting`,
+    only the runs of actors reaching a later step (`funnel_rows.walks_only_converting`)."""
     spec = funnel_rows.spec_of(ir)
-    table = funnel_rows.rows(ir, ctx, rng)
+    table = funnel_rows.rows(ir, ctx, rng, converting=converting)
     part = funnel_rows.partitioned(ir, table)
     found = funnel_chains.entries(spec, len(ir.series), part)
     entry_period = bucket(found.c.entry, rng.interval, rng.timezone, rng.week_start_day) if period else None
@@ -90,11 +98,11 @@ def steps_statement(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange)
     merged into `$$_posthog_breakdown_other_$$`; `ranked_values` tells how many values there were."""
     n = len(ir.series)
     if ir.breakdown is None:
-        return select(
-            *_per_step(runs(ir, ctx, rng), n),
-            literal(0).label("ranked_values"),
-            literal(False).label("is_other"),
-        )
+        converting = funnel_rows.walks_only_converting(ir)
+        per_step = _per_step(runs(ir, ctx, rng, converting=converting), n)
+        if converting:
+            per_step[0] = funnel_rows.entered(ir, ctx, rng).label(count(0))
+        return select(*per_step, literal(0).label("ranked_values"), literal(False).label("is_other"))
     # Read by the ranking and the merge: a CTE computes the funnel once (a subquery, twice).
     run = runs(ir, ctx, rng).element.cte("funnel_runs")
     per_value = (
@@ -130,7 +138,7 @@ def time_to_convert_statement(ir: QueryIR, ctx: source.CompileContext, rng: Reso
     As PostHog: times are binned from floor(min) in `bins` equal widths of ceil((max - min) / bins)
     seconds (60 when that is 0); `bins` is `binCount`, or cbrt(n) clamped to 1..60."""
     spec = funnel_rows.spec_of(ir)
-    run = runs(ir, ctx, rng)
+    run = runs(ir, ctx, rng, converting=funnel_rows.walks_only_converting(ir))  # to_step > 0
     times = (
         select(_seconds(run.c[time(spec.to_step)], run.c[time(spec.from_step)]).label("seconds"))
         .where(run.c.depth > spec.to_step)
