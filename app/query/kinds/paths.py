@@ -169,12 +169,21 @@ def _compact(items: Subquery) -> Subquery:
         .where(nexts.c.item != func.coalesce(nexts.c.next_item, literal("", String)))
         .subquery("path_collapsed")
     )
-    position = func.row_number().over(
-        partition_by=[kept.c.pid, kept.c.session], order_by=[kept.c.ts, kept.c.uuid]
-    )
-    return select(kept.c.pid, kept.c.session, kept.c.ts, kept.c.item, position.label("pos")).subquery(
-        "path_compact"
-    )
+
+    def in_session(function: FunctionElement[Any]) -> Over[Any]:
+        return function.over(partition_by=[kept.c.pid, kept.c.session], order_by=[kept.c.ts, kept.c.uuid])
+
+    # The previous item and time come with the position, from the same window: without start or end
+    # points the steps are the positions, so `statement` needn't sort and window the rows again.
+    return select(
+        kept.c.pid,
+        kept.c.session,
+        kept.c.ts,
+        kept.c.item,
+        in_session(func.row_number()).label("pos"),
+        in_session(func.lag(kept.c.item)).label("previous_item"),
+        in_session(func.lag(kept.c.ts)).label("previous_ts"),
+    ).subquery("path_compact")
 
 
 def _first_position(
@@ -230,7 +239,7 @@ def _limited(spec: PathsSpec, compact: Subquery) -> Subquery:
             .subquery("path_limited")
         )
     return (
-        select(c.pid, c.session, c.pos.label("step"), c.ts, c.item)
+        select(c.pid, c.session, c.pos.label("step"), c.ts, c.item, c.previous_item, c.previous_ts)
         .where(c.pos <= limit)
         .subquery("path_limited")
     )
@@ -240,9 +249,13 @@ def statement(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Se
     """Rows (source, target, value, average_seconds), heaviest first, at most `edgeLimit`."""
     spec = spec_of(ir)
     steps = _limited(spec, _compact(_items(ir, ctx, rng)))
-    run = [steps.c.pid, steps.c.session]
-    previous_item = func.lag(steps.c.item).over(partition_by=run, order_by=steps.c.step)
-    previous_ts = func.lag(steps.c.ts).over(partition_by=run, order_by=steps.c.step)
+    if "previous_item" in steps.c:  # the steps are the session's positions (`_limited`)
+        previous_item: ColumnElement[Any] = steps.c.previous_item
+        previous_ts: ColumnElement[Any] = steps.c.previous_ts
+    else:
+        run = [steps.c.pid, steps.c.session]
+        previous_item = func.lag(steps.c.item).over(partition_by=run, order_by=steps.c.step)
+        previous_ts = func.lag(steps.c.ts).over(partition_by=run, order_by=steps.c.step)
     key = func.concat(cast(steps.c.step, Text), literal("_", String), steps.c.item)
     previous_key = func.concat(cast(steps.c.step - 1, Text), literal("_", String), previous_item)
     pairs = select(
