@@ -26,6 +26,7 @@ from sqlalchemy import (
     CTE,
     BigInteger,
     ColumnElement,
+    DateTime,
     Integer,
     Select,
     String,
@@ -42,6 +43,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.query import execute, source, windows
@@ -221,6 +223,24 @@ def _mask_words(period: ColumnElement[Any], where: ColumnElement[bool], total: i
     return words
 
 
+def _masks_from_events(ir: QueryIR, ctx: source.CompileContext, found: Periods) -> Subquery:
+    """(bv, s…) per actor and value, straight from the target events, when returns are the cohorts:
+    each event's period is a binary search (`width_bucket`) in the periods' aware starts, and
+    `bit_or` combines across parallel workers, so one parallel scan pre-aggregates per worker
+    (1M events: 730 -> 480 ms, 10M: 8.1 -> 6.1 s against a range scan and a dedup per period)."""
+    spec = spec_of(ir)
+    starts = [localize(start, zone(found.timezone)) for start in found.starts]
+    period = func.width_bucket(EVENTS.c.timestamp, literal(starts, ARRAY(DateTime(timezone=True)))) - 1
+    value = _breakdown_value(ir)
+    target = source.series_match(spec.target, ctx)
+    return (
+        _matching(ir, ctx, target, [spec.target], found.lower, found.upper)
+        .add_columns(value.label("bv"), *_mask_words(period, true(), spec.total_intervals, "s"))
+        .group_by(EVENTS.c.person_id, value)
+        .subquery("per_actor")
+    )
+
+
 def statement(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Select[Any]:
     """Rows (bv, s0.., r0.., actors): how many actors share one pattern of cohort periods (bitmask
     words `s…`) and returning periods (`r…`; absent when returns are the cohorts themselves).
@@ -232,15 +252,18 @@ def statement(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Se
     """
     spec = spec_of(ir)
     found = periods(spec, rng)
-    cohorts = _cohorts(ir, ctx, rng, found)
     total = spec.total_intervals
-    if returns_are_cohorts(spec):
+    if returns_are_cohorts(spec) and spec.period in windows.WINDOWED_INTERVALS:
+        per_actor = _masks_from_events(ir, ctx, found)
+    elif returns_are_cohorts(spec):
+        cohorts = _cohorts(ir, ctx, rng, found)
         per_actor = (
             select(cohorts.c.bv, *_mask_words(cohorts.c.start, true(), total, "s"))
             .group_by(cohorts.c.pid, cohorts.c.bv)
             .subquery("per_actor")
         )
     else:
+        cohorts = _cohorts(ir, ctx, rng, found)
         returns = _returns(ir, ctx, rng, found)
         periods_of = union_all(
             select(cohorts.c.pid, cohorts.c.bv, cohorts.c.start.label("period"), true().label("is_start")),
