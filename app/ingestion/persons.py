@@ -34,6 +34,13 @@ from app.ingestion.person_updates import PersonUpdate
 PERSONS_LOCK_CLASS = 0x5045  # "PE"
 SHARED_LOCK = "SELECT pg_advisory_xact_lock_shared($1, $2)"
 EXCLUSIVE_LOCK = "SELECT pg_advisory_xact_lock($1, $2)"
+# One primary-key probe per id, whatever the statistics say. A join with the id list was planned,
+# while the table's statistics were older than its rows (a fresh install's first import), as a hash
+# join over all the project's ids: a scan growing with every batch (/batch: 4.7k -> 5.3k events/s).
+LOAD_LINKS = (
+    "SELECT t.d, (SELECT p.person_id FROM person_distinct_ids AS p "
+    "WHERE p.team_id = $1 AND p.distinct_id = t.d) AS person_id FROM unnest($2::text[]) AS t(d)"
+)
 ILLEGAL_IDS = frozenset(
     {
         "anonymous",
@@ -99,15 +106,8 @@ class PersonResolver:
         return self.mapping
 
     async def _load(self, ids: Iterable[str]) -> None:
-        rows = await self.db.fetch(
-            # A join with the id list, not `= ANY(...)`: the planner then probes the primary key per
-            # id even before the table has statistics (a fresh or truncated table).
-            "SELECT p.distinct_id, p.person_id FROM unnest($2::text[]) AS t(d) "
-            "JOIN person_distinct_ids AS p ON p.team_id = $1 AND p.distinct_id = t.d",
-            self.team_id,
-            list(ids),
-        )
-        self.mapping.update({row["distinct_id"]: row["person_id"] for row in rows})
+        rows = await self.db.fetch(LOAD_LINKS, self.team_id, list(ids))
+        self.mapping.update({row["d"]: row["person_id"] for row in rows if row["person_id"] is not None})
 
     async def _is_identified(self, person: uuid_lib.UUID) -> bool:
         if person not in self.identified:

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db import raw_connection
 from app.ingestion.events import normalize_events
+from app.ingestion.persons import LOAD_LINKS
 from app.ingestion.pipeline import Ingestor
 from tests.factories.identity import Team
 from tests.ingestion.conftest import Stored
@@ -251,3 +253,32 @@ async def test_identify_racing_the_first_event_of_the_anonymous_id(
     assert all(persons[f"user-{i}"]["properties"] == {"first": i} for i in range(15))
     assert await stored.count("persons", team.id) == 15
     await assert_consistent(stored, team.id)
+
+
+async def test_links_load_by_primary_key_probes_before_statistics(engine: AsyncEngine, team: Team) -> None:
+    """The generic plan (asyncpg prepares every statement) of the distinct-id lookup probes the primary
+    key per id even while the table has rows but no statistics of them, as on a fresh install's
+    first import, where a join with the id list became a hash join over all the project's ids."""
+    async with raw_connection(engine) as raw:
+        await raw.execute(
+            "INSERT INTO persons (team_id, uuid, properties, is_identified, created_at) "
+            "VALUES ($1, gen_random_uuid(), '{}', false, now())",
+            team.id,
+        )
+        await raw.execute(
+            "INSERT INTO person_distinct_ids (team_id, distinct_id, person_id) "
+            "SELECT $1, 'id-' || i, (SELECT uuid FROM persons WHERE team_id = $1) "
+            "FROM generate_series(1, 5000) AS i",
+            team.id,
+        )
+        async with raw.transaction():
+            await raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            await raw.execute(f"PREPARE lookup (int, text[]) AS {LOAD_LINKS}")
+            explained = await raw.fetch(f"EXPLAIN EXECUTE lookup({team.id}, '{{id-1,id-2}}')")
+            plan = "\n".join(row[0] for row in explained)
+            await raw.execute("DEALLOCATE lookup")
+    scans = [line for line in plan.splitlines() if "person_distinct_ids" in line]
+    assert scans, plan
+    assert all("Index Scan using pk_person_distinct_ids" in line for line in scans), plan
+    assert "Hash" not in plan, plan
+    assert "Materialize" not in plan, plan
