@@ -420,6 +420,21 @@ class TestOtherVisualisations:
         assert [item["data"] for item in body["results"]] == [[100.0, 0], [0, 100.0]]
 
 
+def random_events(seed: int, actors: int, weights: dict[str, int], count: int) -> list[EventRow]:
+    """`count` events of `actors` actors, names drawn by weight, at whole minutes over a few days
+    (so that same-instant events happen)."""
+    rng = random.Random(seed)
+    persons = [uuid.uuid4() for _ in range(actors)]
+    return [
+        EventRow(
+            event=rng.choices(list(weights), list(weights.values()))[0],
+            timestamp=DAY0 + timedelta(minutes=rng.randrange(0, 60 * 24 * 3, 7)),
+            person=rng.choice(persons),
+        )
+        for _ in range(count)
+    ]
+
+
 class TestAgainstOracle:
     @pytest.mark.parametrize(
         ("order", "window_hours", "exclude", "seed"),
@@ -436,18 +451,9 @@ class TestAgainstOracle:
     async def test_random_events(
         self, db: Harness, order: str, window_hours: int, exclude: bool, seed: int
     ) -> None:
-        rng = random.Random(seed)
-        persons = [uuid.uuid4() for _ in range(25)]
-        names, weights = ["view", "signup", "buy", "logout", "scroll"], [35, 25, 20, 10, 10]
-        events = [
-            EventRow(
-                event=rng.choices(names, weights)[0],
-                # whole minutes over a few days, so that same-instant events happen
-                timestamp=DAY0 + timedelta(minutes=rng.randrange(0, 60 * 24 * 3, 7)),
-                person=rng.choice(persons),
-            )
-            for _ in range(900)
-        ]
+        events = random_events(
+            seed, 25, {"view": 35, "signup": 25, "buy": 20, "logout": 10, "scroll": 10}, 900
+        )
         await db.seed(events)
         steps = (
             ["view", "signup", "view", "buy"]
@@ -486,17 +492,7 @@ class TestAgainstOracle:
     async def test_sparse_actors(self, db: Harness, order: str) -> None:
         """Most actors never get past step 0 (the walk leaves them out and counts them apart, see
         `funnel_rows.walks_only_converting`); some have later steps but no step 0."""
-        rng = random.Random(33)
-        persons = [uuid.uuid4() for _ in range(150)]
-        names, weights = ["view", "signup", "buy", "scroll"], [60, 10, 14, 16]
-        events = [
-            EventRow(
-                event=rng.choices(names, weights)[0],
-                timestamp=DAY0 + timedelta(minutes=rng.randrange(0, 60 * 24 * 3, 7)),
-                person=rng.choice(persons),
-            )
-            for _ in range(600)
-        ]
+        events = random_events(33, 150, {"view": 60, "signup": 10, "buy": 14, "scroll": 16}, 600)
         await db.seed(events)
         steps = ["view", "signup", "buy"]
         window = {"funnelWindowInterval": 24, "funnelWindowIntervalUnit": "hour", "funnelOrderType": order}
