@@ -30,7 +30,7 @@ from app.query import dates, execute, normalize, overrides
 from app.query.ir import EMPTY_GROUP, QueryIR, cache_dict
 from app.query.kinds import RUNNERS, Plan
 from app.query.parse import QueryNode, parse_query
-from app.query.source import CompileContext
+from app.query.source import CompileContext, reads_any_event
 
 ENGINE_VERSION = 2  # bump whenever results for the same query change
 
@@ -139,6 +139,8 @@ class QueryPlan:
             rng.buckets()
             actions = await execute.load_actions(connection, team.id, ir.action_ids)
             ctx = dataclasses.replace(self.base_ctx, actions=actions)
+            if reads_any_event(ir, ctx):
+                ctx = dataclasses.replace(ctx, event_names=await execute.event_names(connection, team.id))
             series = tuple(
                 dataclasses.replace(s, name=actions[s.action_id].name)
                 if s.action_id is not None and s.action_id in actions

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Row, String, func, literal, select
+from sqlalchemy import Executable, Row, String, func, literal, select, text
 from sqlalchemy import exc as sa_errors
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -112,6 +112,25 @@ async def first_event_time(connection: AsyncConnection, team_id: int) -> datetim
     )
     value = rows[0][0] if rows else None
     return value if isinstance(value, datetime) else None
+
+
+# The distinct names by a loose index scan: one descent of the (team, event, timestamp) index per
+# name, however many events each has.
+_EVENT_NAMES = text(
+    "WITH RECURSIVE names(event) AS ("
+    " (SELECT event FROM events WHERE team_id = :team_id ORDER BY event LIMIT 1)"
+    " UNION ALL SELECT (SELECT e.event FROM events AS e WHERE e.team_id = :team_id AND e.event > names.event"
+    " ORDER BY e.event LIMIT 1) FROM names WHERE names.event IS NOT NULL)"
+    " SELECT event FROM names WHERE event IS NOT NULL LIMIT :limit"
+)
+# Past this many names, one index range per name stops paying: the caller scans without them.
+MAX_EVENT_NAMES = 1000
+
+
+async def event_names(connection: AsyncConnection, team_id: int) -> tuple[str, ...] | None:
+    """Every event name the project has (None beyond `MAX_EVENT_NAMES`)."""
+    rows = await fetch_all(connection, _EVENT_NAMES.bindparams(team_id=team_id, limit=MAX_EVENT_NAMES + 1))
+    return None if len(rows) > MAX_EVENT_NAMES else tuple(row[0] for row in rows)
 
 
 async def load_actions(connection: AsyncConnection, team_id: int, ids: Iterable[int]) -> dict[int, ActionDef]:

@@ -28,7 +28,6 @@ from sqlalchemy import (
     Subquery,
     Text,
     and_,
-    any_,
     case,
     false,
     func,
@@ -63,17 +62,6 @@ def null_value(ir: QueryIR) -> list[str]:
     return [NULL] * (len(ir.breakdown.items) if ir.breakdown else 1)
 
 
-def _prefilter(entities: Sequence[Series], ctx: source.CompileContext) -> ColumnElement[bool] | None:
-    """`event = ANY(...)` when every entity names its events, so the index can be used."""
-    names: set[str] = set()
-    for entity in entities:
-        found = source.series_events(entity, ctx)
-        if found is None:
-            return None
-        names |= found
-    return EVENTS.c.event == any_(literal(sorted(names), ARRAY(Text)))
-
-
 def ties_are_interchangeable(ir: QueryIR) -> bool:
     """Whether a run's rows at the same (timestamp, first step) are interchangeable, so numbering
     them needs no uuid tie-break (only the events heap holds the uuid: reading it is most of a
@@ -102,7 +90,7 @@ def _actors_matching(
     ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, entities: Sequence[Series]
 ) -> Select[Any]:
     """The actors (with repeats) having an event in range that matches one of `entities`."""
-    prefilter = _prefilter(entities, ctx)
+    prefilter = source.event_prefilter(entities, ctx)
     matching = [] if prefilter is None else [prefilter]
     # By name, the prefilter is the match: repeating it as equalities would make the planner square
     # its selectivity and pick a nested loop over the few actors it then expects.
@@ -152,9 +140,12 @@ def rows(
     where = [*source.query_conditions(ir, ctx, rng.date_from, rng.date_to), EVENTS.c.person_id.is_not(None)]
     if converting:
         where.append(EVENTS.c.person_id.in_(_actors_matching(ir, ctx, rng, _later_steps(ir))))
-    if spec.order != "strict":
-        if (prefilter := _prefilter(ir.entities, ctx)) is not None:
-            where.append(prefilter)
+    # Strict: every event of the actor, since any one breaks the order.
+    strict = spec.order == "strict"
+    prefilter = source.any_event_prefilter(ctx) if strict else source.event_prefilter(ir.entities, ctx)
+    if prefilter is not None:
+        where.append(prefilter)
+    if not strict:
         where.append(or_(*steps, *exclusions))
     first_step = func.least(*(case((matches, literal(i)), else_=None) for i, matches in enumerate(steps)))
     tie_break = [] if ties_are_interchangeable(ir) else [EVENTS.c.uuid.label("uuid")]

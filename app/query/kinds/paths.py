@@ -91,7 +91,15 @@ def _raw_item(spec: PathsSpec) -> ColumnElement[str]:
     return item
 
 
-def _event_types(spec: PathsSpec) -> ColumnElement[bool] | None:
+def _reads(spec: PathsSpec, event: str) -> bool:
+    kinds = spec.include_event_types
+    return not kinds or event in kinds or ("custom_event" in kinds and not event.startswith("$"))
+
+
+def _event_types(spec: PathsSpec, ctx: source.CompileContext) -> ColumnElement[bool] | None:
+    if ctx.event_names is not None:  # as names: one index range each (`source.any_event_prefilter`)
+        names = [name for name in ctx.event_names if _reads(spec, name)]
+        return EVENTS.c.event == any_(literal(names, ARRAY(Text)))
     kinds = []
     for kind in spec.include_event_types:
         if kind in ("$pageview", "$screen"):
@@ -104,7 +112,7 @@ def _event_types(spec: PathsSpec) -> ColumnElement[bool] | None:
 def _items(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Subquery:
     spec = spec_of(ir)
     where = [*source.query_conditions(ir, ctx, rng.date_from, rng.date_to), EVENTS.c.person_id.is_not(None)]
-    if (types := _event_types(spec)) is not None:
+    if (types := _event_types(spec, ctx)) is not None:
         where.append(types)
     join = uses_persons(ir.properties) or (ir.filter_test_accounts and uses_persons(ctx.test_accounts))
     raw = (

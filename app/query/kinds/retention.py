@@ -117,11 +117,11 @@ def _matching(
     upper: datetime,
 ) -> Select[Any]:
     join = any(source.needs_persons(ir, e, ctx) for e in entities)
-    return (
-        select()
-        .select_from(source.from_clause(join))
-        .where(*source.query_conditions(ir, ctx, lower, upper), EVENTS.c.person_id.is_not(None), match)
-    )
+    where = [*source.query_conditions(ir, ctx, lower, upper), EVENTS.c.person_id.is_not(None), match]
+    # Named entities match by name already (a second equality would square its selectivity).
+    if any(source.series_events(e, ctx) is None for e in entities):
+        where.extend(p for p in [source.any_event_prefilter(ctx)] if p is not None)
+    return select().select_from(source.from_clause(join)).where(*where)
 
 
 def _cohorts(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, found: Periods) -> CTE:
