@@ -28,6 +28,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from hypothesis import settings
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -38,6 +39,11 @@ from app.main import create_app
 from app.runtime import Unreachable, check_reachable, migrate
 from app.settings import Settings
 from tests.factories.identity import Team, create_team
+
+# No per-example deadline: on a busy 2-core machine a pure function's example can take 200 ms
+# (Hypothesis' default) without anything being wrong; the properties, not the timings, are tested.
+settings.register_profile("analytics", deadline=None)
+settings.load_profile("analytics")
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/9"
