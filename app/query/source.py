@@ -43,7 +43,7 @@ class CompileContext:
     test_accounts: PropertyGroup = EMPTY_GROUP
     actions: Mapping[int, ActionDef] = field(default_factory=dict)
     # Every event name the project has, loaded when some matcher can match any event
-    # (`reads_any_event`): see `event_prefilter`.
+    # (`reads_any_event`): see `any_event_prefilter`.
     event_names: tuple[str, ...] | None = None
 
 
@@ -98,6 +98,12 @@ def any_event_prefilter(ctx: CompileContext) -> ColumnElement[bool] | None:
     if ctx.event_names is None:
         return None
     return EVENTS.c.event == any_(literal(list(ctx.event_names), ARRAY(Text)))
+
+
+def unnamed_prefilter(entities: Sequence[Series], ctx: CompileContext) -> ColumnElement[bool] | None:
+    """`any_event_prefilter` when one of `entities` can match any event; None when all name theirs
+    (their own `event = ...` does the job: a second condition would square its selectivity)."""
+    return any_event_prefilter(ctx) if any(series_events(e, ctx) is None for e in entities) else None
 
 
 def event_prefilter(entities: Sequence[Series], ctx: CompileContext) -> ColumnElement[bool] | None:
@@ -175,7 +181,7 @@ def conditions(
     where: list[ColumnElement[bool]] = [EVENTS.c.team_id == literal(ctx.team_id)]
     if (matches := _series_condition(series, ctx)) is not None:
         where.append(matches)
-    if series_events(series, ctx) is None and (names := any_event_prefilter(ctx)) is not None:
+    if (names := unnamed_prefilter([series], ctx)) is not None:
         where.append(names)
     if lower is not None:
         where.append(EVENTS.c.timestamp >= literal(lower, DateTime(timezone=True)))

@@ -118,9 +118,7 @@ def _matching(
 ) -> Select[Any]:
     join = any(source.needs_persons(ir, e, ctx) for e in entities)
     where = [*source.query_conditions(ir, ctx, lower, upper), EVENTS.c.person_id.is_not(None), match]
-    # Named entities match by name already (a second equality would square its selectivity).
-    unnamed = any(source.series_events(e, ctx) is None for e in entities)
-    if unnamed and (names := source.any_event_prefilter(ctx)) is not None:
+    if (names := source.unnamed_prefilter(entities, ctx)) is not None:
         where.append(names)
     return select().select_from(source.from_clause(join)).where(*where)
 
