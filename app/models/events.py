@@ -6,8 +6,10 @@ queries never need to join `person_distinct_ids`.
 Promoted properties (PostHog's "materialized columns"): a few short, low-cardinality properties that
 breakdowns and filters use most are also stored as generated columns and carried in the event+time
 index, so those queries run as index-only scans instead of reading each event's JSON from the table
-(bench/event_indexes.py). The compiler reads them through `app.query.sql.prop_text`; a generated
-column is by definition equal to `properties ->> key`, so results cannot differ.
+(bench/event_indexes.py). The page properties are promoted too, for paths over page views, which
+read them from an index of page views alone. The compiler reads them through
+`app.query.sql.prop_text`; a generated column is by definition equal to `properties ->> key`, so
+results cannot differ.
 """
 
 from __future__ import annotations
@@ -22,15 +24,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
 
-# Event property → generated column. Longer values (URLs, paths) stay out: they would widen the
-# index every events scan reads.
-PROMOTED_PROPERTIES = {
+# Event property → generated column. Short values are carried in the event+time index; page URLs
+# would widen that index, which every events scan reads, so only the page-view index carries them.
+SHORT_PROMOTED = {
     "$browser": "mat_browser",
     "$os": "mat_os",
     "$device_type": "mat_device_type",
     "$geoip_country_code": "mat_geoip_country_code",
 }
-INDEXED_COLUMNS = ["person_id", *PROMOTED_PROPERTIES.values()]
+PAGE_PROMOTED = {"$current_url": "mat_current_url", "$pathname": "mat_pathname"}
+PROMOTED_PROPERTIES = SHORT_PROMOTED | PAGE_PROMOTED
+INDEXED_COLUMNS = ["person_id", *SHORT_PROMOTED.values()]
 
 
 def _promoted(key: str) -> Mapped[str | None]:
@@ -51,6 +55,14 @@ class Event(Base):
             "event",
             "timestamp",
             postgresql_include=INDEXED_COLUMNS,
+        ),
+        # Paths over page views read (person, time, page) of every page view in range: index-only.
+        Index(
+            "ix_events_team_pageview_pages",
+            "team_id",
+            "timestamp",
+            postgresql_include=["person_id", *PAGE_PROMOTED.values()],
+            postgresql_where=text("event = '$pageview'"),
         ),
         Index("ix_events_team_timestamp", "team_id", "timestamp"),
         # Person merges rewrite the merged person's events.
@@ -75,6 +87,8 @@ class Event(Base):
     mat_os: Mapped[str | None] = _promoted("$os")
     mat_device_type: Mapped[str | None] = _promoted("$device_type")
     mat_geoip_country_code: Mapped[str | None] = _promoted("$geoip_country_code")
+    mat_current_url: Mapped[str | None] = _promoted("$current_url")
+    mat_pathname: Mapped[str | None] = _promoted("$pathname")
 
 
 class PersonEventFirstSeen(Base):

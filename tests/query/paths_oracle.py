@@ -55,7 +55,7 @@ def item(p: Paths, e: EventRow) -> str | None:
 
 
 def sessions(p: Paths, events: Sequence[EventRow]) -> list[list[tuple[datetime, str]]]:
-    per_person: dict[Any, list[tuple[datetime, Any, str]]] = defaultdict(list)
+    per_person: dict[Any, list[tuple[datetime, str]]] = defaultdict(list)
     for e in events:
         if (
             e.person is None
@@ -64,12 +64,12 @@ def sessions(p: Paths, events: Sequence[EventRow]) -> list[list[tuple[datetime, 
         ):
             continue
         if (value := item(p, e)) is not None:
-            per_person[e.person].append((e.timestamp, e.uuid, value))
+            per_person[e.person].append((e.timestamp, value))
     found = []
     for rows in per_person.values():
-        rows.sort(key=lambda r: (r[0], r[1]))
+        rows.sort()  # by time, then by item (code point order, as UTF-8 bytes sort)
         current: list[tuple[datetime, str]] = []
-        for ts, _, value in rows:
+        for ts, value in rows:
             if current and ts - current[-1][0] >= timedelta(minutes=30):
                 found.append(current)
                 current = []

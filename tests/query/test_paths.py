@@ -106,6 +106,14 @@ class TestPaths:
         every = await db.run(paths())
         assert ("3_clicked", "4_$autocapture", 1) in edges(every)
 
+    async def test_same_instant_items_go_in_byte_order(self, db: Harness) -> None:
+        a, b = uuid.uuid4(), uuid.uuid4()
+        # Stored in opposite orders; "/B" sorts before "/a" in bytes (after it in most locales).
+        await db.seed([view(a, "/a", 0), view(a, "/B", 0), view(b, "/B", 0), view(b, "/a", 0)])
+        await db.seed([view(a, "/c", 1), view(b, "/c", 1)])
+        body = await db.run(paths(includeEventTypes=["$pageview"]))
+        assert sorted(edges(body)) == [("1_/B", "2_/a", 2), ("2_/a", "3_/c", 2)]
+
     async def test_start_point(self, db: Harness) -> None:
         a, b = uuid.uuid4(), uuid.uuid4()
         urls = ["/a", "/b", "/c", "/d", "/e", "/f"]

@@ -4,8 +4,9 @@
   its `$screen_name`, any other event its name. `localPathCleaningFilters` rewrite items with
   their regexes (every match, in order); `pathGroupings` (`*` wildcards, matched anywhere) replace
   an item by the first grouping it matches; `excludeEvents` then drops items.
-- An actor's items, in time order (uuid breaking ties), are split into sessions at gaps of 30
-  minutes or more; repeats of the same item in a row collapse into their last occurrence.
+- An actor's items, in time order (ties in the items' byte order: events at the same instant with
+  the same item are interchangeable), are split into sessions at gaps of 30 minutes or more;
+  repeats of the same item in a row collapse into their last occurrence.
 - `startPoint` keeps each session from its first occurrence on, `endPoint` up to its first
   occurrence; sessions without the point are dropped. At most `stepLimit` items remain: the first
   ones, the last ones before `endPoint`, or, with both points, the first and last halves around "...".
@@ -78,17 +79,24 @@ def _raw_item(spec: PathsSpec) -> ColumnElement[str]:
         url = func.coalesce(
             prop_text("event", "$current_url"), prop_text("event", "$pathname"), literal("", String)
         )
-        trimmed = func.regexp_replace(url, literal("(.)/$", String), literal("\\1", String))
-        whens.append((EVENTS.c.event == literal("$pageview", String), trimmed))
+        whens.append((EVENTS.c.event == literal("$pageview", String), _without_trailing_slash(url)))
     if _queried(spec, "$screen"):
         screen = func.coalesce(prop_text("event", "$screen_name"), literal("", String))
         whens.append((EVENTS.c.event == literal("$screen", String), screen))
     item: ColumnElement[str] = case(*whens, else_=EVENTS.c.event) if whens else EVENTS.c.event
+    if spec.include_event_types == ("$pageview",):  # no test of the name: page views read no more
+        item = whens[0][1]  # than their index (`app.models.events`), which hasn't the name
     for rule in spec.cleaning:
         item = func.regexp_replace(
             item, literal(rule.regex, String), literal(rule.alias, String), literal("g")
         )
     return item
+
+
+def _without_trailing_slash(url: ColumnElement[str]) -> ColumnElement[str]:
+    """`url` less one trailing slash, unless it is all of it (cheaper than a regex on every view)."""
+    slashed = and_(func.right(url, 1) == literal("/", String), func.length(url) > 1)
+    return case((slashed, func.left(url, -1)), else_=url)
 
 
 def _reads(spec: PathsSpec, event: str) -> bool:
@@ -119,7 +127,6 @@ def _items(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Subqu
         select(
             EVENTS.c.person_id.label("pid"),
             EVENTS.c.timestamp.label("ts"),
-            EVENTS.c.uuid.label("uuid"),
             _raw_item(spec).label("cleaned"),
         )
         .select_from(source.from_clause(join))
@@ -135,22 +142,29 @@ def _items(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Subqu
             ),
             else_=raw.c.cleaned,
         )
-    grouped = select(raw.c.pid, raw.c.ts, raw.c.uuid, item.label("item")).subquery("path_items")
+    # Collated "C" where it is made: the same order in any database, and no COLLATE in the sorts
+    # and windows above, which kept Postgres from merging their subqueries (1M events: 100 ms).
+    grouped = select(raw.c.pid, raw.c.ts, item.collate("C").label("item")).subquery("path_items")
     query = select(*grouped.c)
     if spec.exclude_events:
         query = query.where(not_(grouped.c.item == any_(literal(list(spec.exclude_events), ARRAY(Text)))))
     # OFFSET 0 keeps Postgres from pulling this subquery up into the windows above: pulled up, it
     # sorted whole events (properties included, ~900 bytes a row, spilling to disk) and only then
-    # computed their items; fenced, it sorts (pid, ts, uuid, item) rows in memory. Sorted inside
-    # the fence, in the windows' order, the scan, the items and the sort run in parallel workers
-    # (1M events: 560 -> 400 ms to the sorted rows); outside, the leader did them alone.
-    return query.order_by(grouped.c.pid, grouped.c.ts, grouped.c.uuid).offset(0).subquery("path_kept")
+    # computed their items; fenced, it sorts (pid, ts, item) rows in memory. Sorted inside the
+    # fence, in the windows' order, the scan, the items and the sort run in parallel workers
+    # (1M events: 560 -> 400 ms to the sorted rows); outside, the leader did them alone. Page views
+    # need no uuid (the tie-break) nor JSON, so they are read from their own index alone.
+    return query.order_by(grouped.c.pid, *_in_order(grouped)).offset(0).subquery("path_kept")
+
+
+def _in_order(rows: Subquery) -> list[ColumnElement[Any]]:
+    """An actor's rows in time order, then in the items' byte order (`_items`)."""
+    return [rows.c.ts, rows.c.item]
 
 
 def _compact(items: Subquery) -> Subquery:
     """(pid, session, pos, ts, item): sessions split at 30-minute gaps, repeats collapsed."""
-    order = [items.c.ts, items.c.uuid]
-    previous = func.lag(items.c.ts).over(partition_by=items.c.pid, order_by=order)
+    previous = func.lag(items.c.ts).over(partition_by=items.c.pid, order_by=_in_order(items))
     gaps = select(*items.c, previous.label("previous")).subquery("path_gaps")
     starts = case(
         (or_(gaps.c.previous.is_(None), gaps.c.ts - gaps.c.previous >= literal(SESSION_GAP, Interval())), 1),
@@ -159,15 +173,15 @@ def _compact(items: Subquery) -> Subquery:
 
     # The session number and the next item in the session come from one window over the person's
     # rows (the next row is in the session unless it starts one), so Postgres needn't re-sort the
-    # rows by (person, session) first.
+    # rows by (person, session) first. A ROWS frame: the default RANGE frame compares every row with
+    # the next for peers (1M events: 25-50 ms of the running sum).
     def by_person(function: FunctionElement[Any]) -> Over[Any]:
-        return function.over(partition_by=gaps.c.pid, order_by=[gaps.c.ts, gaps.c.uuid])
+        return function.over(partition_by=gaps.c.pid, order_by=_in_order(gaps), rows=(None, 0))
 
     following = case((by_person(func.lead(starts)) == 0, by_person(func.lead(gaps.c.item))))
     nexts = select(
         gaps.c.pid,
         gaps.c.ts,
-        gaps.c.uuid,
         gaps.c.item,
         by_person(func.sum(starts)).label("session"),
         following.label("next_item"),
@@ -179,7 +193,7 @@ def _compact(items: Subquery) -> Subquery:
     )
 
     def in_session(function: FunctionElement[Any]) -> Over[Any]:
-        return function.over(partition_by=[kept.c.pid, kept.c.session], order_by=[kept.c.ts, kept.c.uuid])
+        return function.over(partition_by=[kept.c.pid, kept.c.session], order_by=_in_order(kept))
 
     # The previous item and time come with the position, from the same window: without start or end
     # points the steps are the positions, so `statement` needn't sort and window the rows again.
@@ -264,27 +278,38 @@ def statement(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Se
         run = [steps.c.pid, steps.c.session]
         previous_item = func.lag(steps.c.item).over(partition_by=run, order_by=steps.c.step)
         previous_ts = func.lag(steps.c.ts).over(partition_by=run, order_by=steps.c.step)
-    key = func.concat(cast(steps.c.step, Text), literal("_", String), steps.c.item)
-    previous_key = func.concat(cast(steps.c.step - 1, Text), literal("_", String), previous_item)
     pairs = select(
-        case((steps.c.step > 1, previous_key)).label("source"),
-        key.label("target"),
+        steps.c.step,
+        previous_item.label("previous_item"),
+        steps.c.item,
         (steps.c.ts - previous_ts).label("elapsed"),
     ).subquery("path_pairs")
-    value = func.count().label("value")
+    p = pairs.c
+    # Grouped by (step, item before, item), which name an edge as its keys do: the keys are built
+    # for the edges only, not for every pair.
     edges = (
         select(
-            pairs.c.source, pairs.c.target, value, func.avg(epoch(pairs.c.elapsed)).label("average_seconds")
+            p.step,
+            p.previous_item,
+            p.item,
+            func.count().label("value"),
+            func.avg(epoch(p.elapsed)).label("average_seconds"),
         )
-        .where(pairs.c.source.is_not(None))
-        .group_by(pairs.c.source, pairs.c.target)
+        .where(p.step > 1)
+        .group_by(p.step, p.previous_item, p.item)
     )
     if spec.min_edge_weight:
         edges = edges.having(func.count() >= spec.min_edge_weight)
     if spec.max_edge_weight:
         edges = edges.having(func.count() <= spec.max_edge_weight)
-    byte_order = [pairs.c.source.collate("C"), pairs.c.target.collate("C")]
-    return edges.order_by(value.desc(), *byte_order).limit(spec.edge_limit)
+    e = edges.subquery("path_edges")
+    source_key = func.concat(cast(e.c.step - 1, Text), literal("_", String), e.c.previous_item)
+    target_key = func.concat(cast(e.c.step, Text), literal("_", String), e.c.item)
+    return (
+        select(source_key.label("source"), target_key.label("target"), e.c.value, e.c.average_seconds)
+        .order_by(e.c.value.desc(), source_key.collate("C"), target_key.collate("C"))
+        .limit(spec.edge_limit)
+    )
 
 
 def reachable(edges: list[tuple[str, str]]) -> set[str]:
