@@ -77,6 +77,13 @@ def ties_are_interchangeable(ir: QueryIR) -> bool:
     return _by_name(entities) and ir.breakdown is None
 
 
+def steps_are_disjoint(ir: QueryIR) -> bool:
+    """Whether an event matches at most one step (steps by name alone, each a different name): a row's
+    `first_step` then tells every step it matches, so step positions come from one array of them."""
+    names = [s.event for s in ir.series]
+    return _by_name(ir.series) and len(set(names)) == len(names)
+
+
 def _join_persons(ir: QueryIR, ctx: source.CompileContext) -> bool:
     return any(source.needs_persons(ir, entity, ctx) for entity in ir.entities)
 
@@ -175,20 +182,23 @@ class Partitioned:
     keys: tuple[str, ...]  # the columns identifying one run: ("pid",) or ("pid", "part")
     attributed: bool  # the value is attributed per actor afterwards (first/last touch)
     width: int = 0  # breakdown values per run (1, or the number of `breakdowns`)
+    disjoint: bool = False  # `steps_are_disjoint`
 
 
 def partitioned(ir: QueryIR, table: Subquery) -> Partitioned:
     spec = spec_of(ir)
+    disjoint = steps_are_disjoint(ir)
     if ir.breakdown is None:
-        return Partitioned(table, ("pid",), attributed=False)
+        return Partitioned(table, ("pid",), attributed=False, disjoint=disjoint)
     width = len(ir.breakdown.items)
     if spec.attribution in ("first_touch", "last_touch"):
-        return Partitioned(table, ("pid",), attributed=True, width=width)
+        return Partitioned(table, ("pid",), attributed=True, width=width, disjoint=disjoint)
     if spec.attribution == "all_events":
         runs = select(*table.c, table.c.bv.label("part")).subquery("funnel_runs")
-        return Partitioned(runs, ("pid", "part"), attributed=False, width=width)
+        return Partitioned(runs, ("pid", "part"), attributed=False, width=width, disjoint=disjoint)
+    # Narrowing one step to a value keeps the steps disjoint, and `first_step` follows it.
     per_value = _per_step_value(ir, table, spec.attribution_step)
-    return Partitioned(per_value, ("pid", "part"), attributed=False, width=width)
+    return Partitioned(per_value, ("pid", "part"), attributed=False, width=width, disjoint=disjoint)
 
 
 def _per_step_value(ir: QueryIR, table: Subquery, attributed_step: int) -> Subquery:
