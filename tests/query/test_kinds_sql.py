@@ -151,3 +151,24 @@ def test_funnel_rows_read_the_uuid_only_when_same_instant_rows_can_differ(
     }
     sql, _ = compiled(query, funnel_sql.steps_statement)
     assert ("e.uuid" in sql) is reads_uuid
+
+
+A, B = ({"kind": "EventsNode", "event": name} for name in ("a", "b"))
+
+
+@pytest.mark.parametrize(
+    ("series", "one_array"),
+    [
+        ([A, B], True),
+        ([A, B, A], False),  # a repeated step: one event can match two steps
+        ([A, *events("b")], False),  # a step with a filter
+        ([A, {"kind": "EventsNode"}], False),  # any event
+        ([A, {"kind": "ActionsNode", "id": 7}], False),
+    ],
+)
+def test_funnel_steps_share_one_array_only_when_an_event_matches_one_step(
+    series: list[dict[str, Any]], one_array: bool
+) -> None:
+    sql, _ = compiled({"kind": "FunnelsQuery", "series": series}, funnel_sql.steps_statement)
+    assert ("array_agg(funnel_sorted.first_step)" in sql) is one_array
+    assert ("array_agg(funnel_sorted.s0)" in sql) is not one_array

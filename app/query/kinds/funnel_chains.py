@@ -80,8 +80,8 @@ def _arrays(spec: FunnelSpec, n: int, part: Partitioned) -> Subquery:
     t = select(*rows.c).order_by(*(rows.c[k] for k in part.keys), *in_order).subquery("funnel_sorted")
     # Disjoint steps: one array of each row's step instead of one array of booleans per step (1M
     # events, 5 steps: the grouping aggregated six arrays of 300k rows).
-    by_code = range(n) if part.disjoint else range(0)
-    flags: dict[str, ColumnElement[bool]] = {step(k): t.c[step(k)] for k in range(n) if k not in by_code}
+    coded = part.disjoint
+    flags: dict[str, ColumnElement[bool]] = {} if coded else {step(k): t.c[step(k)] for k in range(n)}
     flags |= {exclusion(e): t.c[exclusion(e)] for e in range(len(spec.exclusions))}
     if spec.order == "unordered":
         flags["any"] = t.c.first_step.is_not(None)
@@ -96,7 +96,7 @@ def _arrays(spec: FunnelSpec, n: int, part: Partitioned) -> Subquery:
         select(
             *(t.c[k] for k in part.keys),
             func.array_agg(t.c.ts, type_=ARRAY(DateTime(timezone=True))).label("times"),
-            *([func.array_agg(t.c.first_step, type_=ARRAY(Integer)).label("steps")] if by_code else []),
+            *([func.array_agg(t.c.first_step, type_=ARRAY(Integer)).label("steps")] if coded else []),
             *(func.array_agg(flag, type_=ARRAY(Boolean)).label(f"is_{name}") for name, flag in flags.items()),
             *touches,
         )
@@ -111,7 +111,11 @@ def _arrays(spec: FunnelSpec, n: int, part: Partitioned) -> Subquery:
             func.array_positions(g[f"is_{name}"], true(), type_=ARRAY(Integer)).label(_positions(name))
             for name in flags
         ),
-        *(func.array_positions(g.steps, k, type_=ARRAY(Integer)).label(_positions(step(k))) for k in by_code),
+        *(
+            func.array_positions(g.steps, k, type_=ARRAY(Integer)).label(_positions(step(k)))
+            for k in range(n)
+            if coded
+        ),
     ]
     if part.attributed:
         index = literal(1) if spec.attribution == "first_touch" else func.array_length(g.touch0, 1)

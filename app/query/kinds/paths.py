@@ -74,18 +74,21 @@ def _queried(spec: PathsSpec, event: str) -> bool:
 
 
 def _raw_item(spec: PathsSpec) -> ColumnElement[str]:
-    whens: list[tuple[ColumnElement[bool], ColumnElement[str]]] = []
-    if _queried(spec, "$pageview"):
-        url = func.coalesce(
-            prop_text("event", "$current_url"), prop_text("event", "$pathname"), literal("", String)
-        )
-        whens.append((EVENTS.c.event == literal("$pageview", String), _without_trailing_slash(url)))
-    if _queried(spec, "$screen"):
-        screen = func.coalesce(prop_text("event", "$screen_name"), literal("", String))
-        whens.append((EVENTS.c.event == literal("$screen", String), screen))
-    item: ColumnElement[str] = case(*whens, else_=EVENTS.c.event) if whens else EVENTS.c.event
-    if spec.include_event_types == ("$pageview",):  # no test of the name: page views read no more
-        item = whens[0][1]  # than their index (`app.models.events`), which hasn't the name
+    url = func.coalesce(
+        prop_text("event", "$current_url"), prop_text("event", "$pathname"), literal("", String)
+    )
+    page = _without_trailing_slash(url)
+    if spec.include_event_types == ("$pageview",):
+        # No test of the name, which the page-view index (`app.models.events`) doesn't hold.
+        item: ColumnElement[str] = page
+    else:
+        whens: list[tuple[ColumnElement[bool], ColumnElement[str]]] = []
+        if _queried(spec, "$pageview"):
+            whens.append((EVENTS.c.event == literal("$pageview", String), page))
+        if _queried(spec, "$screen"):
+            screen = func.coalesce(prop_text("event", "$screen_name"), literal("", String))
+            whens.append((EVENTS.c.event == literal("$screen", String), screen))
+        item = case(*whens, else_=EVENTS.c.event) if whens else EVENTS.c.event
     for rule in spec.cleaning:
         item = func.regexp_replace(
             item, literal(rule.regex, String), literal(rule.alias, String), literal("g")
