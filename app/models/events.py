@@ -57,6 +57,8 @@ class Event(Base):
             postgresql_include=INDEXED_COLUMNS,
         ),
         # Paths over page views read (person, time, page) of every page view in range: index-only.
+        # Other page-view scans find it narrower than the event+time index, and use it (1M events:
+        # pageviews by day 36 -> 27 ms, lifecycle 142 -> 130 ms).
         Index(
             "ix_events_team_pageview_pages",
             "team_id",
