@@ -1,17 +1,21 @@
 """Execute: the only module of the engine that talks to the database.
 
-Statements run on the connection handed in (whose session has the configured `statement_timeout`).
+Statements run on the connection handed in (whose session has the configured `statement_timeout`),
+and `fetch_side_by_side` runs shares of one query on spare connections of the same pool too.
 Database errors caused by the query's input become PostHog-shaped 4xx errors; a statement timeout
 becomes a 504 `query_timeout`, never a hung request or a bare 500.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Row, String, func, literal, select, text
+from sqlalchemy import Executable, QueuePool, Row, String, func, literal, select, text
 from sqlalchemy import exc as sa_errors
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -103,6 +107,53 @@ async def use_sort_memory(connection: AsyncConnection) -> None:
     window every matching event, retention hashes every actor, and spilling those to disk costs
     more than the memory."""
     await connection.execute(select(func.set_config("work_mem", SORT_MEMORY, True)))
+
+
+# How many shares `fetch_side_by_side` splits work into: the cores Postgres has to run them on (this
+# service runs beside its database).
+SHARES = max(1, min(4, os.cpu_count() or 1))
+
+
+async def fetch_side_by_side(
+    connection: AsyncConnection, statements: Sequence[Executable]
+) -> list[Sequence[Row[Any]]]:
+    """Each statement's rows, the statements run at the same time: the first on `connection`, each other
+    on a connection of its own from the same pool, with this query's settings. For work Postgres can't
+    hand to its parallel workers (window functions run in one process), split into disjoint shares.
+
+    A query never waits for the pool, which other queries hold while they wait too: when no connection
+    is idle, the rest run on `connection` after the first. Each share runs in one process (no parallel
+    workers of its own, which would only compete with the other shares). Shares read their own
+    snapshots; split by actor, each share's answer is consistent in itself."""
+    first, *rest = statements
+    async with contextlib.AsyncExitStack() as stack:
+        extras: list[AsyncConnection] = []
+        for _ in rest:
+            if not _has_idle_connection(connection):
+                break
+            extra = await stack.enter_async_context(connection.engine.connect())
+            await tune_session(extra)
+            await use_sort_memory(extra)
+            extras.append(extra)
+        for used in (connection, *extras):
+            await used.execute(select(func.set_config("max_parallel_workers_per_gather", "0", True)))
+        tasks = [asyncio.ensure_future(fetch_all(connection, first))]
+        tasks += [asyncio.ensure_future(fetch_all(extra, s)) for extra, s in zip(extras, rest, strict=False)]
+        try:
+            results = list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()  # a cancelled statement is cancelled in Postgres too (asyncpg)
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        results.extend([await fetch_all(connection, statement) for statement in rest[len(extras) :]])
+    return results
+
+
+def _has_idle_connection(connection: AsyncConnection) -> bool:
+    """Whether the pool has a connection to give at once (idle, or not opened yet)."""
+    pool = connection.engine.sync_engine.pool
+    return isinstance(pool, QueuePool) and pool.checkedout() < pool.size()
 
 
 async def first_event_time(connection: AsyncConnection, team_id: int) -> datetime | None:

@@ -13,17 +13,24 @@
 - Edges `N_item → N+1_item` are counted over sessions, with the average time between the two
   (milliseconds); the `edgeLimit` heaviest (within `minEdgeWeight`/`maxEdgeWeight`) are returned,
   keeping only those reachable from a first step, as PostHog does.
+
+The windows behind the sessions run in one Postgres process, so the actors are split into shares
+(by a hash of the person) that run side by side on connections of their own, and their edges are
+added up here (`execute.fetch_side_by_side`, `top_edges`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Interval,
+    Row,
     Select,
     String,
     Subquery,
@@ -31,7 +38,6 @@ from sqlalchemy import (
     and_,
     any_,
     case,
-    cast,
     func,
     literal,
     not_,
@@ -120,9 +126,11 @@ def _event_types(spec: PathsSpec, ctx: source.CompileContext) -> ColumnElement[b
     return or_(*kinds) if kinds else None
 
 
-def _items(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Subquery:
+def _items(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, share: Share) -> Subquery:
     spec = spec_of(ir)
     where = [*source.query_conditions(ir, ctx, rng.date_from, rng.date_to), EVENTS.c.person_id.is_not(None)]
+    if share.of > 1:
+        where.append(_actor_share(EVENTS.c.person_id, share.of) == literal(share.index))
     if (types := _event_types(spec, ctx)) is not None:
         where.append(types)
     join = uses_persons(ir.properties) or (ir.filter_test_accounts and uses_persons(ctx.test_accounts))
@@ -163,6 +171,18 @@ def _items(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Subqu
 def _in_order(rows: Subquery) -> list[ColumnElement[Any]]:
     """An actor's rows in time order, then in the items' byte order (`_items`)."""
     return [rows.c.ts, rows.c.item]
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """Share `index` of `of` disjoint shares of the actors (`execute.fetch_side_by_side`)."""
+
+    index: int = 0
+    of: int = 1
+
+
+def _actor_share(person: ColumnElement[Any], shares: int) -> ColumnElement[Any]:
+    return func.uuid_hash(person).op("&")(literal(0x7FFFFFFF)) % literal(shares)
 
 
 def _compact(items: Subquery) -> Subquery:
@@ -270,10 +290,13 @@ def _limited(spec: PathsSpec, compact: Subquery) -> Subquery:
     )
 
 
-def statement(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Select[Any]:
-    """Rows (source, target, value, average_seconds), heaviest first, at most `edgeLimit`."""
+def statement(
+    ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, share: Share = Share()
+) -> Select[Any]:
+    """Rows (step, previous_item, item, value, seconds): each edge of the share's actors, with how many
+    sessions took it and their seconds in all (`top_edges` adds the shares up)."""
     spec = spec_of(ir)
-    steps = _limited(spec, _compact(_items(ir, ctx, rng)))
+    steps = _limited(spec, _compact(_items(ir, ctx, rng, share)))
     if "previous_item" in steps.c:  # the steps are the session's positions (`_limited`)
         previous_item: ColumnElement[Any] = steps.c.previous_item
         previous_ts: ColumnElement[Any] = steps.c.previous_ts
@@ -288,31 +311,44 @@ def statement(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange) -> Se
         (steps.c.ts - previous_ts).label("elapsed"),
     ).subquery("path_pairs")
     p = pairs.c
-    # Grouped by (step, item before, item), which name an edge as its keys do: the keys are built
-    # for the edges only, not for every pair.
-    edges = (
+    return (
         select(
             p.step,
             p.previous_item,
             p.item,
             func.count().label("value"),
-            func.avg(epoch(p.elapsed)).label("average_seconds"),
+            func.sum(epoch(p.elapsed)).label("seconds"),
         )
         .where(p.step > 1)
         .group_by(p.step, p.previous_item, p.item)
     )
-    if spec.min_edge_weight:
-        edges = edges.having(func.count() >= spec.min_edge_weight)
-    if spec.max_edge_weight:
-        edges = edges.having(func.count() <= spec.max_edge_weight)
-    e = edges.subquery("path_edges")
-    source_key = func.concat(cast(e.c.step - 1, Text), literal("_", String), e.c.previous_item)
-    target_key = func.concat(cast(e.c.step, Text), literal("_", String), e.c.item)
-    return (
-        select(source_key.label("source"), target_key.label("target"), e.c.value, e.c.average_seconds)
-        .order_by(e.c.value.desc(), source_key.collate("C"), target_key.collate("C"))
-        .limit(spec.edge_limit)
-    )
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    source: str
+    target: str
+    value: int
+    average_seconds: float
+
+
+def top_edges(spec: PathsSpec, shares: Iterable[Iterable[Row[Any]]]) -> list[Edge]:
+    """The shares' edges added up: within `minEdgeWeight`/`maxEdgeWeight`, heaviest first (then by
+    their keys' bytes), at most `edgeLimit`."""
+    totals: dict[tuple[int, str, str], list[float]] = {}
+    for rows in shares:
+        for row in rows:
+            total = totals.setdefault((row.step, row.previous_item, row.item), [0, 0.0])
+            total[0] += row.value
+            total[1] += row.seconds or 0.0
+    edges = [
+        Edge(f"{step - 1}_{previous}", f"{step}_{item}", int(value), seconds / value)
+        for (step, previous, item), (value, seconds) in totals.items()
+        if value >= (spec.min_edge_weight or 0)
+        and (not spec.max_edge_weight or value <= spec.max_edge_weight)
+    ]
+    edges.sort(key=lambda e: (-e.value, e.source.encode(), e.target.encode()))
+    return edges[: spec.edge_limit]
 
 
 def reachable(edges: list[tuple[str, str]]) -> set[str]:
@@ -333,17 +369,21 @@ def reachable(edges: list[tuple[str, str]]) -> set[str]:
 
 async def run(connection: AsyncConnection, plan: Plan) -> dict[str, Any]:
     await execute.use_sort_memory(connection)
-    rows = await execute.fetch_all(connection, statement(plan.ir, plan.ctx, plan.range))
-    seen = reachable([(row.source, row.target) for row in rows])
+    # Its windows run in one Postgres process: shares of the actors, side by side, take less time
+    # (1M events, 2 cores: 480-530 -> about 320 ms in plain SQL).
+    shares = execute.SHARES
+    statements = [statement(plan.ir, plan.ctx, plan.range, Share(k, shares)) for k in range(shares)]
+    edges = top_edges(spec_of(plan.ir), await execute.fetch_side_by_side(connection, statements))
+    seen = reachable([(edge.source, edge.target) for edge in edges])
     return {
         "results": [
             {
-                "source": row.source,
-                "target": row.target,
-                "value": int(row.value),
-                "average_conversion_time": float(row.average_seconds or 0) * 1000.0,
+                "source": edge.source,
+                "target": edge.target,
+                "value": edge.value,
+                "average_conversion_time": edge.average_seconds * 1000.0,
             }
-            for row in rows
-            if row.source in seen
+            for edge in edges
+            if edge.source in seen
         ]
     }
