@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.errors import ValidationError
+from app.query import execute
 from app.query.api import TeamContext
 from tests.factories.events import EventRow, insert_events
 from tests.factories.identity import Team
@@ -177,6 +178,9 @@ class TestPaths:
 
 
 class TestAgainstOracle:
+    # Shares of the actors run side by side (`execute.fetch_side_by_side`): as many as the machine has
+    # cores, so the counts are set here: one share, and three whose edges are added up.
+    @pytest.mark.parametrize("shares", [1, 3])
     @pytest.mark.parametrize(
         "options",
         [
@@ -188,7 +192,10 @@ class TestAgainstOracle:
             {"pathGroupings": ["/x/1*"], "minEdgeWeight": 2},
         ],
     )
-    async def test_random(self, db: Harness, options: dict[str, Any]) -> None:
+    async def test_random(
+        self, db: Harness, options: dict[str, Any], shares: int, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(execute, "SHARES", shares)
         rng = random.Random(str(options))
         persons = [uuid.uuid4() for _ in range(30)]
         events = [
