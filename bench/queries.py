@@ -24,6 +24,7 @@ from sqlalchemy import event
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.db import create_engine
+from app.query import execute
 from app.query.api import TeamContext, parse_query, prepare_query
 from app.settings import Settings
 from bench.common import DEMO_END, demo_database, p50, p95, timed_side_by_side
@@ -64,15 +65,17 @@ async def measure(
     url: str, team_id: int, shapes: dict[str, dict[str, Any]], repeat: int
 ) -> list[tuple[str, ...]]:
     engine = create_engine(Settings(DATABASE_URL=url), pool_size=1)
-    captured: list[tuple[str, tuple[Any, ...]]] = []
+    # Per engine connection, in order: a query's shares run on connections of their own
+    # (`execute.fetch_side_by_side`), and run directly side by side too.
+    captured: dict[int, list[tuple[str, tuple[Any, ...]]]] = {}
     event.listen(
         engine.sync_engine,
         "before_cursor_execute",
-        lambda _conn, _cursor, statement, parameters, _context, _many: captured.append(
-            (statement, parameters)
-        ),
+        lambda conn, _cursor, statement, parameters, _context, _many: captured.setdefault(
+            id(conn.connection), []
+        ).append((statement, parameters)),
     )
-    direct = await asyncpg.connect(url)
+    directs = [await asyncpg.connect(url) for _ in range(execute.SHARES)]
     now = DEMO_END - timedelta(seconds=1)  # the dataset's last moment: "-30d" means its last 30 days
     team = TeamContext(id=team_id)
     rows = []
@@ -86,14 +89,15 @@ async def measure(
                     await prepared.run(connection)  # noqa: B023 - awaited within the iteration
 
             await through_engine()  # captures the statements to run directly
-            statements = list(captured)
+            per_connection = list(captured.values())
 
             async def directly() -> None:
-                # In one transaction, as the engine runs them: its transaction-local settings
-                # (`execute.tune_session`) then apply to the direct statements too.
-                async with direct.transaction():
-                    for statement, parameters in statements:  # noqa: B023 - awaited within the iteration
-                        await direct.fetch(statement, *parameters)
+                await asyncio.gather(
+                    *(
+                        run_in_transaction(direct, statements)
+                        for direct, statements in zip(directs, per_connection, strict=False)  # noqa: B023
+                    )
+                )
 
             engine_times, direct_times = await timed_side_by_side(through_engine, directly, repeat)
             rows.append(
@@ -107,9 +111,20 @@ async def measure(
                 )
             )
     finally:
-        await direct.close()
+        for direct in directs:
+            await direct.close()
         await engine.dispose()
     return rows
+
+
+async def run_in_transaction(
+    direct: asyncpg.Connection, statements: list[tuple[str, tuple[Any, ...]]]
+) -> None:
+    """In one transaction, as the engine runs them: its transaction-local settings
+    (`execute.tune_session`) then apply to the direct statements too."""
+    async with direct.transaction():
+        for statement, parameters in statements:
+            await direct.fetch(statement, *parameters)
 
 
 def print_table(events: int, rows: list[tuple[str, ...]]) -> None:
