@@ -122,20 +122,21 @@ async def fetch_side_by_side(
     hand to its parallel workers (window functions run in one process), split into disjoint shares.
 
     A query never waits for the pool, which other queries hold while they wait too: when no connection
-    is idle, the rest run on `connection` after the first. Each share runs in one process (no parallel
-    workers of its own, which would only compete with the other shares). Shares read their own
-    snapshots; split by actor, each share's answer is consistent in itself."""
+    is spare, the rest run on `connection` after the first. Shares run side by side in one process
+    each (parallel workers of their own would only compete with the other shares); one after another
+    they keep Postgres' parallel workers. Shares read their own snapshots; split by actor, each
+    share's answer is consistent in itself."""
     first, *rest = statements
     async with contextlib.AsyncExitStack() as stack:
         extras: list[AsyncConnection] = []
         for _ in rest:
-            if not _has_idle_connection(connection):
+            if not _has_spare_connection(connection):
                 break
             extra = await stack.enter_async_context(connection.engine.connect())
             await tune_session(extra)
             await use_sort_memory(extra)
             extras.append(extra)
-        for used in (connection, *extras):
+        for used in (connection, *extras) if extras else ():
             await used.execute(select(func.set_config("max_parallel_workers_per_gather", "0", True)))
         tasks = [asyncio.ensure_future(fetch_all(connection, first))]
         tasks += [asyncio.ensure_future(fetch_all(extra, s)) for extra, s in zip(extras, rest, strict=False)]
@@ -150,7 +151,7 @@ async def fetch_side_by_side(
     return results
 
 
-def _has_idle_connection(connection: AsyncConnection) -> bool:
+def _has_spare_connection(connection: AsyncConnection) -> bool:
     """Whether the pool has a connection to give at once (idle, or not opened yet)."""
     pool = connection.engine.sync_engine.pool
     return isinstance(pool, QueuePool) and pool.checkedout() < pool.size()

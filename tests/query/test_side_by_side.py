@@ -41,6 +41,7 @@ async def test_without_a_spare_connection_they_run_one_after_another(test_settin
             results = await execute.fetch_side_by_side(connection, [BACKEND, BACKEND])
             own = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         assert [result[0].pid for result in results] == [own, own]
+        assert {result[0].workers for result in results} != {"0"}  # one after another: workers kept
     finally:
         await small.dispose()
 

@@ -163,7 +163,8 @@ def _items(ir: QueryIR, ctx: source.CompileContext, rng: ResolvedRange, share: S
     # sorted whole events (properties included, ~900 bytes a row, spilling to disk) and only then
     # computed their items; fenced, it sorts (pid, ts, item) rows in memory. Sorted inside the
     # fence, in the windows' order, the scan, the items and the sort run in parallel workers
-    # (1M events: 560 -> 400 ms to the sorted rows); outside, the leader did them alone. Page views
+    # (1M events: 560 -> 400 ms to the sorted rows; shares run side by side use no workers, see
+    # `execute.fetch_side_by_side`); outside, the leader did them alone. Page views
     # need no uuid (the tie-break) nor JSON, so they are read from their own index alone.
     return query.order_by(grouped.c.pid, *_in_order(grouped)).offset(0).subquery("path_kept")
 
