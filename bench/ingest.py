@@ -20,8 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+import aiohttp
 import asyncpg
-import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,6 +31,7 @@ from app.models.base import utcnow
 from bench.common import DEMO_END, EVENT_COLUMNS, free_port, reset_database, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
+JSON = {"Content-Type": "application/json"}
 
 
 def bodies(token: str, events: int, batch: int) -> list[tuple[bytes, int]]:
@@ -49,21 +50,21 @@ async def send_all(url: str, payloads: list[tuple[bytes, int]], clients: int) ->
         queue.put_nowait(payload)
     acknowledged = 0
 
-    async def client() -> None:
+    async def client(http: aiohttp.ClientSession) -> None:
         nonlocal acknowledged
-        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-            while not queue.empty():
-                payload, events = queue.get_nowait()
-                response = await http.post(
-                    "/batch/", content=payload, headers={"Content-Type": "application/json"}
-                )
-                if response.status_code != 200:
-                    raise SystemExit(f"/batch answered {response.status_code}: {response.text[:200]}")
-                acknowledged += events
+        while not queue.empty():
+            payload, events = queue.get_nowait()
+            async with http.post(f"{url}/batch/", data=payload, headers=JSON) as response:
+                if response.status != 200:
+                    raise SystemExit(f"/batch answered {response.status}: {(await response.text())[:200]}")
+                await response.read()
+            acknowledged += events
 
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return acknowledged, time.perf_counter() - started
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(60)) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        return acknowledged, time.perf_counter() - started
 
 
 async def copy_rate(database_url: str) -> tuple[int, float]:

@@ -7,6 +7,11 @@ one transaction, then every request in the group is answered. Nothing waits on a
 a request is written at once, alone; under load the groups grow by themselves. Acknowledgement still
 follows the commit, so durability is unchanged.
 
+Writers take turns: one at a time takes the queue and runs the group's statements; it hands the turn
+on when only its commit is left, so the next group's statements overlap that commit's WAL flush. Two
+groups of a project are thus never written side by side (which only made them smaller and had them
+wait on each other's new rows), and a group is everything that queued during the previous one.
+
 If Postgres refuses a group's values, each request is retried alone, so only the request that holds
 the bad value fails (and stores nothing); any other failure fails the whole group, which stored nothing.
 """
@@ -24,8 +29,26 @@ from app.ingestion.pipeline import Ingestor
 from app.observability import EVENTS_INGESTED
 
 MAX_GROUP_EVENTS = 5_000
-# Two writers per project: one can be committing while the next group is being prepared.
+# Two writers per project: one commits while the other writes the next group.
 WRITERS_PER_PROJECT = 2
+
+
+class _Turn:
+    """The right to take a project's queue and write it; handed on once, when only the commit is left."""
+
+    def __init__(self, lock: asyncio.Lock) -> None:
+        self._lock = lock
+        self._held = False
+
+    async def take(self) -> _Turn:
+        await self._lock.acquire()
+        self._held = True
+        return self
+
+    def hand_on(self) -> None:
+        if self._held:
+            self._held = False
+            self._lock.release()
 
 
 @dataclass(slots=True)
@@ -47,6 +70,7 @@ class GroupCommitter:
         self.writers_per_project = writers_per_project
         self._queues: dict[int, list[_Waiting]] = defaultdict(list)
         self._writers: Counter[int] = Counter()
+        self._turns: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def ingest(self, team_id: int, events: list[CapturedEvent]) -> None:
@@ -66,10 +90,17 @@ class GroupCommitter:
 
     async def _drain(self, team_id: int) -> None:
         try:
-            while group := self._take(team_id):
-                await self._write(team_id, group)
+            while True:
+                turn = await self._turn(team_id)
+                if not (group := self._take(team_id)):
+                    turn.hand_on()
+                    return
+                await self._write(team_id, group, turn)
         finally:
             self._writers[team_id] -= 1
+
+    async def _turn(self, team_id: int) -> _Turn:
+        return await _Turn(self._turns[team_id]).take()
 
     def _take(self, team_id: int) -> list[_Waiting]:
         queue = self._queues[team_id]
@@ -81,17 +112,18 @@ class GroupCommitter:
         del queue[:taken]
         return group
 
-    async def _write(self, team_id: int, group: list[_Waiting]) -> None:
+    async def _write(self, team_id: int, group: list[_Waiting], turn: _Turn) -> None:
         try:
             result = await self.ingestor.ingest(
-                team_id, [event for waiting in group for event in waiting.events]
+                team_id, [event for waiting in group for event in waiting.events], committing=turn.hand_on
             )
         except pg_errors.DataError as exc:
+            turn.hand_on()
             if len(group) == 1:
                 group[0].done.set_exception(exc)
                 return
             for waiting in group:
-                await self._write(team_id, [waiting])
+                await self._write(team_id, [waiting], await self._turn(team_id))
             return
         except asyncio.CancelledError:
             for waiting in group:
@@ -102,6 +134,8 @@ class GroupCommitter:
                 if not waiting.done.done():
                     waiting.done.set_exception(exc)
             return
+        finally:
+            turn.hand_on()
         EVENTS_INGESTED.inc(result.stored)
         for waiting in group:
             if not waiting.done.done():

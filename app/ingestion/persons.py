@@ -1,4 +1,4 @@
-"""Person resolution for one batch, inside the batch's transaction.
+"""Person resolution for one batch, in a transaction of its own that commits before the events'.
 
 - Every distinct id resolves to a person; an unseen one creates a person (created at its first event).
 - `$identify` (`$anon_distinct_id`) and `$create_alias` (`alias`) join the other id's person into the
@@ -8,10 +8,13 @@
   "undefined", …) never merge, as in PostHog.
 - `$set` / `$set_once` / `$unset` are folded per person (`person_updates`) and applied in one statement.
 
-Concurrency: batches of one project run under a shared advisory lock, so they proceed side by side
-(linking a new id to a person, as most `$identify`s do, is safe there). Only a real merge deletes a
-person and rewrites events: a batch that needs one raises `NeedsExclusiveLock` and is rerun under the
-exclusive lock, so no batch can ever stamp events with a person that a merge is deleting. When a
+Concurrency: batches of one project hold a shared advisory lock (`project_lock`, the session's, from
+before their persons to after their events commit), so they proceed side by side (linking a new id
+to a person, as most `$identify`s do, is safe there). Only a real merge deletes a person and rewrites
+events: a batch that needs one raises `NeedsExclusiveLock` and is rerun under the exclusive lock, so
+no batch can ever stamp events with a person that a merge is deleting. Committing the persons first
+keeps their new rows locked only briefly: a concurrent batch with the same new ids waits for that
+short transaction, not for the other's whole events write. When a
 concurrent batch links one of the batch's new ids first (an `$identify` racing the anonymous id's
 first event), the ids planned with it join that batch's person instead; only when that would merge
 two stored persons is the batch rerun exclusively. Rows are inserted and locked in sorted order.
@@ -20,7 +23,8 @@ two stored persons is the batch rerun exclusively. Rows are inserted and locked 
 from __future__ import annotations
 
 import uuid as uuid_lib
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -30,10 +34,8 @@ import uuid_utils.compat as uuid7
 from app.ingestion.events import IDENTIFY, CapturedEvent, jsonb_text
 from app.ingestion.person_updates import PersonUpdate
 
-# pg_advisory_xact_lock(classid, objid): the class keeps our locks apart from anyone else's.
+# pg_advisory_lock(classid, objid): the class keeps our locks apart from anyone else's.
 PERSONS_LOCK_CLASS = 0x5045  # "PE"
-SHARED_LOCK = "SELECT pg_advisory_xact_lock_shared($1, $2)"
-EXCLUSIVE_LOCK = "SELECT pg_advisory_xact_lock($1, $2)"
 # One primary-key probe per id, whatever the statistics say. A join with the id list was planned,
 # while the table's statistics were older than its rows (a fresh install's first import), as a hash
 # join over all the project's ids: a scan growing with every batch (/batch: 4.7k -> 5.3k events/s).
@@ -68,6 +70,21 @@ class NeedsExclusiveLock(Exception):
     """The batch must be rerun (in a new transaction) under the project's exclusive person lock."""
 
 
+@asynccontextmanager
+async def project_lock(db: Connection, team_id: int, *, exclusive: bool) -> AsyncIterator[None]:
+    """The project's person lock, held by the session (outside any transaction) for the body."""
+    mode = "" if exclusive else "_shared"
+    await db.execute(f"SELECT pg_advisory_lock{mode}($1, $2)", PERSONS_LOCK_CLASS, team_id)
+    try:
+        yield
+    finally:
+        try:
+            await db.execute(f"SELECT pg_advisory_unlock{mode}($1, $2)", PERSONS_LOCK_CLASS, team_id)
+        except BaseException:
+            db.terminate()  # a pooled session must never keep the lock: ending it releases the lock
+            raise
+
+
 class PersonResolver:
     """Resolves one batch: `mapping` ends as distinct id → person uuid for every event.
 
@@ -90,9 +107,6 @@ class PersonResolver:
             for e in events
             if (other := e.merge_from) and other != e.distinct_id
         ]
-        await self.db.execute(
-            EXCLUSIVE_LOCK if self.exclusive else SHARED_LOCK, PERSONS_LOCK_CLASS, self.team_id
-        )
         await self._load({e.distinct_id for e in events} | {other for _, other, _ in merges})
         for into, other, at in merges:
             await self._join(into, other, at)

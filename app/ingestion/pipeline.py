@@ -1,13 +1,15 @@
-"""Ingesting a batch: persons and events in one transaction, then definitions.
+"""Ingesting a batch: its persons, then its events, then definitions, each a transaction.
 
 `ingest` returns only after the events' transaction committed (Postgres' default synchronous commit),
-so a request acknowledged with 200 is durable; if anything fails before that, nothing of the batch is
-stored and the caller answers with an error the SDK retries.
+so a request acknowledged with 200 is durable; if anything fails before that, none of the batch's
+events is stored and the caller answers with an error the SDK retries. Persons committed for events
+that then failed stay, as they would in PostHog: the retry finds them and links to them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +20,7 @@ from app.db import raw_connection
 from app.ingestion import definitions
 from app.ingestion.definitions import DefinitionsCache
 from app.ingestion.events import CapturedEvent
-from app.ingestion.persons import NeedsExclusiveLock, PersonResolver
+from app.ingestion.persons import NeedsExclusiveLock, PersonResolver, project_lock
 from app.ingestion.writer import insert_events
 
 logger = logging.getLogger(__name__)
@@ -42,24 +44,33 @@ class Ingestor:
         self.engine = engine
         self.definitions = DefinitionsCache()
 
-    async def ingest(self, team_id: int, events: list[CapturedEvent]) -> IngestResult:
+    async def ingest(
+        self, team_id: int, events: list[CapturedEvent], *, committing: Callable[[], None] = lambda: None
+    ) -> IngestResult:
+        """`committing` is called once only the commit is left to do (group_commit hands its turn on)."""
         if not events:
             return IngestResult(0, 0)
         # The transaction is asyncpg's own, so SQLAlchemy never begins one on this connection.
         async with raw_connection(self.engine) as raw:
-            stored = await self._write(raw, team_id, events)
+            stored = await self._write(raw, team_id, events, committing)
             await self._upkeep(raw, team_id, events)
         return IngestResult(len(events), stored)
 
-    async def _write(self, raw: Any, team_id: int, events: list[CapturedEvent]) -> int:
-        """Persons and events in one transaction; rerun exclusively when a real merge needs it, and
-        again when Postgres broke a deadlock (the rolled-back attempt left nothing behind)."""
+    async def _write(
+        self, raw: Any, team_id: int, events: list[CapturedEvent], committing: Callable[[], None]
+    ) -> int:
+        """Persons, then events, under the project's person lock; rerun exclusively when a real merge
+        needs it, and again when Postgres broke a deadlock (the rolled-back attempt left nothing)."""
         exclusive = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                async with raw.transaction():
-                    persons = await PersonResolver(raw, team_id, exclusive=exclusive).resolve(events)
-                    return await insert_events(raw, team_id, events, persons)
+                async with project_lock(raw, team_id, exclusive=exclusive):
+                    async with raw.transaction():
+                        persons = await PersonResolver(raw, team_id, exclusive=exclusive).resolve(events)
+                    async with raw.transaction():
+                        stored = await insert_events(raw, team_id, events, persons)
+                        committing()
+                    return stored
             except NeedsExclusiveLock:
                 exclusive = True
             except pg_errors.DeadlockDetectedError:
