@@ -9,6 +9,7 @@ that then failed stay, as they would in PostHog: the retry finds them and links 
 from __future__ import annotations
 
 import logging
+import uuid as uuid_lib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from app.ingestion import definitions
 from app.ingestion.definitions import DefinitionsCache
 from app.ingestion.events import CapturedEvent
 from app.ingestion.persons import NeedsExclusiveLock, PersonResolver, project_lock
-from app.ingestion.writer import insert_events
+from app.ingestion.writer import AlreadyStored, copy_events, insert_new_events
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -67,10 +68,7 @@ class Ingestor:
                 async with project_lock(raw, team_id, exclusive=exclusive):
                     async with raw.transaction():
                         persons = await PersonResolver(raw, team_id, exclusive=exclusive).resolve(events)
-                    async with raw.transaction():
-                        stored = await insert_events(raw, team_id, events, persons)
-                        committing()
-                    return stored
+                    return await self._store(raw, team_id, events, persons, committing)
             except NeedsExclusiveLock:
                 exclusive = True
             except pg_errors.DeadlockDetectedError:
@@ -78,6 +76,24 @@ class Ingestor:
                     raise
                 logger.warning("ingestion deadlock for project %s, retrying", team_id)
         raise RuntimeError("unreachable: every attempt returns or raises")
+
+    async def _store(
+        self,
+        raw: Any,
+        team_id: int,
+        events: list[CapturedEvent],
+        persons: dict[str, uuid_lib.UUID],
+        committing: Callable[[], None],
+    ) -> int:
+        try:
+            async with raw.transaction():
+                stored = await copy_events(raw, team_id, events, persons)
+                committing()
+        except AlreadyStored:  # an SDK's retry: write again, skipping what is stored
+            async with raw.transaction():
+                stored = await insert_new_events(raw, team_id, events, persons)
+                committing()
+        return stored
 
     async def _upkeep(self, raw: Any, team_id: int, events: list[CapturedEvent]) -> None:
         rows = self.definitions.pending(team_id, events)

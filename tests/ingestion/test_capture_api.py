@@ -82,6 +82,18 @@ async def test_retry_of_the_same_events_is_stored_once(
     assert await stored.count("events", team.id) == 5
 
 
+async def test_a_batch_mixing_stored_and_new_events_stores_only_the_new_ones(
+    client: httpx.AsyncClient, team: Team, stored: Stored
+) -> None:
+    sent, new = events(3), events(4)
+    token = team.project.api_token
+    assert (await client.post("/batch/", json={"api_key": token, "batch": sent})).status_code == 200
+    both = [new[0], *sent, *new[1:]]  # stored ones in the middle: the COPY fails part-way
+    assert (await client.post("/batch/", json={"api_key": token, "batch": both})).status_code == 200
+    rows = await stored.events(team.id)
+    assert sorted(str(r["uuid"]) for r in rows) == sorted(str(e["uuid"]) for e in sent + new)
+
+
 async def test_same_uuid_twice_in_one_batch_is_stored_once(
     client: httpx.AsyncClient, team: Team, stored: Stored
 ) -> None:
