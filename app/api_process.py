@@ -11,7 +11,6 @@ import sys
 
 import uvicorn
 
-
 GC_THRESHOLD = 50_000
 
 

@@ -100,6 +100,7 @@ class PersonResolver:
         self.identified: dict[uuid_lib.UUID, bool] = {}
         self.new_links: set[str] = set()  # distinct ids whose mapping is not stored yet
         self.new_persons: dict[uuid_lib.UUID, datetime] = {}  # not stored yet, with their creation time
+        self._custom_plans = False
 
     async def resolve(self, events: list[CapturedEvent]) -> dict[str, uuid_lib.UUID]:
         merges = [
@@ -130,6 +131,16 @@ class PersonResolver:
             )
             self.identified[person] = bool(value)
         return self.identified[person]
+
+    async def _plan_for_arguments(self) -> None:
+        """The transaction's next statements join the batch's ids with the project's persons and events.
+        asyncpg prepares every statement, and Postgres reuses a generic plan made at the sixth run: on a
+        fresh install that was made while the tables were small, and it kept reading every person of
+        the project (updates of ~5 persons over a 100k-event import: median 1.6 ms, 0.55 ms planned
+        for their arguments)."""
+        if not self._custom_plans:
+            await self.db.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+            self._custom_plans = True
 
     def _plan_person(self, distinct_ids: list[str], at: datetime) -> None:
         person = uuid7.uuid7()
@@ -174,6 +185,7 @@ class PersonResolver:
     async def _merge(self, into: uuid_lib.UUID, other: uuid_lib.UUID) -> None:
         """Two stored persons become one (exclusive lock only: it deletes `other`)."""
         team = self.team_id
+        await self._plan_for_arguments()
         await self.db.execute(
             "UPDATE persons AS p SET properties = o.properties || p.properties, "
             "created_at = LEAST(p.created_at, o.created_at), version = p.version + 1 "
@@ -270,6 +282,7 @@ class PersonResolver:
         people = sorted(updates)
         if not people:
             return
+        await self._plan_for_arguments()
         # Locked in uuid order first, so two batches updating the same persons never deadlock.
         await self.db.execute(
             "SELECT 1 FROM unnest($2::uuid[]) AS t(u) JOIN persons AS p ON p.team_id = $1 AND p.uuid = t.u "
