@@ -20,7 +20,6 @@ from app.models.definitions import PropertyDefinition
 LAST_SEEN_RESOLUTION = timedelta(hours=1)
 MAX_CACHED = 200_000
 MAX_NAME = 400
-NOTHING_KNOWN: frozenset[str] = frozenset()
 # Containers of person updates and internal lists: not properties anyone filters events on.
 SKIPPED_PROPERTIES = frozenset({"$set", "$set_once", "$unset", "$elements", "$elements_chain", "$groups"})
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
@@ -63,7 +62,8 @@ class DefinitionsCache:
 
     last_seen: dict[tuple[int, str], datetime] = field(default_factory=dict)
     typed: dict[tuple[int, int, str], bool] = field(default_factory=dict)
-    # Per (project, event): property keys whose link is written and whose definition has a type.
+    # Per (project, event): property keys whose link is written and whose definition has a type, and
+    # the skipped ones.
     complete: dict[tuple[int, str], set[str]] = field(default_factory=dict)
 
     def pending(self, team_id: int, events: list[CapturedEvent]) -> DefinitionRows:
@@ -74,10 +74,10 @@ class DefinitionsCache:
             if written is None or event.timestamp > written + LAST_SEEN_RESOLUTION:
                 latest = rows.events.get(event.event)
                 rows.events[event.event] = max(latest, event.timestamp) if latest else event.timestamp
-            # A set difference in C: the common case (nothing new) costs no Python loop over the keys.
-            known = self.complete.get((team_id, event.event), NOTHING_KNOWN)
-            for key in event.properties.keys() - known:
-                if key not in SKIPPED_PROPERTIES:
+            # Checked in C, allocating nothing: the common case (every key known) costs no Python loop.
+            known = self.complete.get((team_id, event.event), SKIPPED_PROPERTIES)
+            if not event.properties.keys() <= known:
+                for key in event.properties.keys() - known:
                     self._property(rows, team_id, PropertyDefinition.EVENT, key, event.properties[key])
                     rows.links.add((event.event, clean_text(key, MAX_NAME)))
             if "$set" in event.properties or "$set_once" in event.properties:
@@ -106,7 +106,7 @@ class DefinitionsCache:
             self.typed[(team_id, kind, key)] = inferred is not None
         for event, key in rows.links:
             if self.typed.get((team_id, PropertyDefinition.EVENT, key)):
-                self.complete.setdefault((team_id, event), set()).add(key)
+                self.complete.setdefault((team_id, event), set(SKIPPED_PROPERTIES)).add(key)
 
 
 UPSERT_EVENT_DEFINITIONS = """
