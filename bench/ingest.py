@@ -147,7 +147,7 @@ async def main() -> None:
 
 async def one_round(
     url: str, database_url: str, payloads: list[tuple[bytes, int]], clients: int, n: int
-) -> float:
+) -> tuple[float, float, float]:
     """HTTP ingestion into empty tables, every acknowledged event checked stored, then raw COPY."""
     connection = await asyncpg.connect(database_url)
     try:
@@ -161,11 +161,9 @@ async def one_round(
         raise SystemExit(f"acknowledged {acknowledged} events but {stored} are stored")
     copied, copy_seconds = await copy_rate(database_url)
     http_rate, raw_rate = acknowledged / http_seconds, copied / copy_seconds
-    print(
-        f"{clients:>7} {n + 1:>5} {http_rate:>14,.0f} {raw_rate:>18,.0f} {http_rate / raw_rate:>12.2f}",
-        flush=True,
-    )
-    return http_rate / raw_rate
+    ratio = http_rate / raw_rate
+    print(f"{clients:>7} {n + 1:>6} {http_rate:>14,.0f} {raw_rate:>18,.0f} {ratio:>12.2f}", flush=True)
+    return http_rate, raw_rate, ratio
 
 
 if __name__ == "__main__":
