@@ -30,6 +30,10 @@ ON CONFLICT (team_id, uuid) DO NOTHING
 """
 
 
+class UnstorableValue(pg_errors.DataError):
+    """A value the driver cannot encode for COPY; handled as Postgres' own refusal of a value (400)."""
+
+
 class AlreadyStored(Exception):
     """An event of the batch is stored already (its transaction is aborted): use `insert_new_events`."""
 
@@ -47,6 +51,8 @@ async def copy_events(
         await connection.copy_records_to_table("events", records=rows, columns=COLUMNS)
     except pg_errors.UniqueViolationError as exc:
         raise AlreadyStored from exc
+    except (ValueError, TypeError, OverflowError) as exc:  # raised while encoding, before Postgres saw it
+        raise UnstorableValue(str(exc)) from exc
     return len(rows)
 
 

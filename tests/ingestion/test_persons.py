@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from asyncpg.exceptions import DataError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import raw_connection
 from app.ingestion.events import normalize_events
-from app.ingestion.persons import LOAD_LINKS
+from app.ingestion.persons import LOAD_LINKS, PERSONS_LOCK_CLASS
 from app.ingestion.pipeline import Ingestor
 from tests.factories.identity import Team
 from tests.ingestion.conftest import Stored
@@ -282,3 +283,27 @@ async def test_links_load_by_primary_key_probes_before_statistics(engine: AsyncE
     assert all("Index Scan using pk_person_distinct_ids" in line for line in scans), plan
     assert "Hash" not in plan, plan
     assert "Materialize" not in plan, plan
+
+
+async def test_no_session_keeps_the_project_lock(
+    engine: AsyncEngine, ingest: Any, stored: Stored, team: Team
+) -> None:
+    """The person lock is the session's (it spans the persons' and the events' transactions), and
+    sessions return to the pool: after batches that took it shared, exclusively (a merge) and after
+    one whose events failed, nobody holds it, or the next merge would wait forever."""
+    await ingest({"event": "seen", "distinct_id": "anon"}, {"event": "seen", "distinct_id": "user"})
+    await ingest({"event": "$identify", "distinct_id": "user", "properties": {"$anon_distinct_id": "anon"}})
+    broken = normalize_events([{"event": "e", "distinct_id": "new"}], now=T0, sent_at=None)
+    broken[0].uuid = "not-a-uuid"  # past every check: fails in the events' COPY, under the lock
+    with pytest.raises(DataError):
+        await Ingestor(engine).ingest(team.id, broken)
+    held = await stored.rows(
+        "SELECT count(*) AS n FROM pg_locks "
+        "WHERE locktype = 'advisory' AND classid = :kind AND objid = :team",
+        kind=PERSONS_LOCK_CLASS,
+        team=team.id,
+    )
+    assert held[0]["n"] == 0
+    persons = await stored.persons(team.id)
+    assert persons["anon"]["uuid"] == persons["user"]["uuid"]
+    assert await stored.count("events", team.id) == 3
