@@ -30,7 +30,7 @@ ON CONFLICT (team_id, uuid) DO NOTHING
 """
 
 
-class UnstorableValue(pg_errors.DataError):
+class UnstorableValue(pg_errors.DataError):  # type: ignore[misc]  # asyncpg ships no types
     """A value the driver cannot encode for COPY; handled as Postgres' own refusal of a value (400)."""
 
 
