@@ -15,16 +15,14 @@ import asyncpg
 
 from app.ingestion.demo import DemoDataset
 from app.ingestion.events import normalize_event
+from app.ingestion.writer import COLUMNS
 from app.runtime import migrate
 from app.settings import Settings
 
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 # A fixed end date: every run of a benchmark measures the very same events.
 DEMO_END = datetime(2026, 11, 1, tzinfo=UTC)
-EVENT_COLUMNS = (
-    "uuid", "team_id", "event", "distinct_id", "person_id", "timestamp", "properties", "elements_chain",
-    "$session_id",
-)  # fmt: skip
+EVENT_COLUMNS = COLUMNS  # as ingestion writes them
 
 
 def database_url(name: str) -> str:

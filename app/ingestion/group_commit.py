@@ -8,9 +8,9 @@ a request is written at once, alone; under load the groups grow by themselves. A
 follows the commit, so durability is unchanged.
 
 Writers take turns: one at a time takes the queue and runs the group's statements; it hands the turn
-on when only its commit is left, so the next group's statements overlap that commit's WAL flush. Two
-groups of a project are thus never written side by side (which only made them smaller and had them
-wait on each other's new rows), and a group is everything that queued during the previous one.
+on when only its commit is left, so the next group's statements overlap that commit's WAL flush. A
+process thus never writes two groups of a project side by side (which only made them smaller and had
+them wait on each other's new rows), and a group is everything that queued during the previous one.
 
 If Postgres refuses a group's values, each request is retried alone, so only the request that holds
 the bad value fails (and stores nothing); any other failure fails the whole group, which stored nothing.

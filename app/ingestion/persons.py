@@ -14,10 +14,10 @@ to a person, as most `$identify`s do, is safe there). Only a real merge deletes 
 events: a batch that needs one raises `NeedsExclusiveLock` and is rerun under the exclusive lock, so
 no batch can ever stamp events with a person that a merge is deleting. Committing the persons first
 keeps their new rows locked only briefly: a concurrent batch with the same new ids waits for that
-short transaction, not for the other's whole events write. When a
-concurrent batch links one of the batch's new ids first (an `$identify` racing the anonymous id's
-first event), the ids planned with it join that batch's person instead; only when that would merge
-two stored persons is the batch rerun exclusively. Rows are inserted and locked in sorted order.
+short transaction, not for the other's whole events write. When a concurrent batch links one of the
+batch's new ids first (an `$identify` racing the anonymous id's first event), the ids planned with it
+join that batch's person instead; only when that would merge two stored persons is the batch rerun
+exclusively. Rows are inserted and locked in sorted order.
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ class Ingestor:
         self, raw: Any, team_id: int, events: list[CapturedEvent], committing: Callable[[], None]
     ) -> int:
         """Persons, then events, under the project's person lock; rerun exclusively when a real merge
-        needs it, and again when Postgres broke a deadlock (the rolled-back attempt left nothing)."""
+        needs it, and again when Postgres broke a deadlock (a rerun finds what an attempt committed)."""
         exclusive = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
