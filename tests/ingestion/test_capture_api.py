@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 import json
@@ -209,3 +210,29 @@ async def test_events_of_a_token_go_to_its_project_only(
     await client.post("/batch/", json={"api_key": other_team.project.api_token, "batch": events(4)})
     assert await stored.count("events", other_team.id) == 4
     assert await stored.count("events", team.id) == 0
+
+
+async def test_concurrent_requests_are_each_stored_once_with_their_persons(
+    client: httpx.AsyncClient, team: Team, stored: Stored
+) -> None:
+    """Requests arriving together are written in groups by writers taking turns (persons, then the
+    events' COPY); an SDK's retry sent alongside its original, so in a group of its own or the same,
+    adds nothing."""
+    token = team.project.api_token
+    bodies = [
+        [
+            {"event": "hit", "distinct_id": f"user-{(r * 7 + i) % 25}", "uuid": str(uuid.uuid4()),
+             "properties": {"$set": {"round": r}}}
+            for i in range(10)
+        ]
+        for r in range(24)
+    ]  # fmt: skip
+    sends = [client.post("/batch/", json={"api_key": token, "batch": body}) for body in [*bodies, bodies[0]]]
+    responses = await asyncio.gather(*sends)
+    assert [r.status_code for r in responses] == [200] * len(sends)
+    rows = await stored.events(team.id)
+    assert sorted(str(r["uuid"]) for r in rows) == sorted(e["uuid"] for body in bodies for e in body)
+    persons = await stored.persons(team.id)
+    assert set(persons) == {f"user-{n}" for n in range(25)}
+    assert all(r["person_id"] == persons[r["distinct_id"]]["uuid"] for r in rows)
+    assert await stored.count("persons", team.id) == 25
