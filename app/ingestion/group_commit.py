@@ -1,11 +1,11 @@
-"""Group commit: concurrent capture requests of a project share one transaction.
+"""Group commit: concurrent capture requests of a project are written as one batch.
 
-SDKs send many small batches (posthog-python: 100 events). Written one transaction each, a request
-pays a commit (a WAL flush) and the per-batch person lookups for a handful of events. Here a request
-joins its project's queue; a writer takes everything queued (up to `max_events`) and ingests it in
-one transaction, then every request in the group is answered. Nothing waits on a timer: at low load
-a request is written at once, alone; under load the groups grow by themselves. Acknowledgement still
-follows the commit, so durability is unchanged.
+SDKs send many small batches (posthog-python: 100 events). Written on their own, a request pays
+commits (WAL flushes) and the per-batch person lookups for a handful of events. Here a request joins
+its project's queue; a writer takes everything queued (up to `max_events`) and ingests it as one
+batch (`pipeline`: its persons, then its events), then every request in the group is answered.
+Nothing waits on a timer: at low load a request is written at once, alone; under load the groups grow
+by themselves. Acknowledgement still follows the events' commit, so durability is unchanged.
 
 Writers take turns: one at a time takes the queue and runs the group's statements; it hands the turn
 on when only its commit is left, so the next group's statements overlap that commit's WAL flush. A
